@@ -1,0 +1,7 @@
+//! rift: an MCP server through which an agent plans, prices and provisions infrastructure on DigitalOcean and
+//! AWS. The binary's `main` only parses arguments and maps errors to exit codes; everything else lives here.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod mapping;
+pub mod model;
+pub mod planner;

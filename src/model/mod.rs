@@ -1,0 +1,11 @@
+//! Provider-neutral domain types: what a user asks for and what rift plans.
+
+mod plan;
+mod provider;
+mod requirements;
+
+pub use plan::{
+    AccessSource, FirewallRule, ListenerRule, Plan, PlannedResource, ResourceSpec, Subnet,
+};
+pub use provider::{Provider, ResourceKind};
+pub use requirements::{Component, DeploymentRequest, Engine, Regions};

@@ -1,0 +1,553 @@
+//! Validates each component against the mapping and fills in every default, so later steps never guess.
+
+use std::collections::HashSet;
+
+use super::PlanError;
+use crate::mapping::{self, EngineOffering, Size};
+use crate::model::{Component, DeploymentRequest, Provider, Regions, ResourceKind};
+
+/// Name used when a request gives none.
+pub const DEFAULT_NAME: &str = "rift";
+const MAX_NAME_LEN: usize = 24;
+const MAX_COMPONENTS: usize = 100;
+const MAX_INSTANCES: u32 = 50;
+/// Root disk of an AWS instance when the request names none.
+const DEFAULT_ROOT_DISK_GB: u32 = 20;
+/// Smallest RDS gp3 allocation.
+const MIN_RDS_STORAGE_GB: u32 = 20;
+const MAX_RDS_STORAGE_GB: u32 = 65_536;
+
+/// A component with everything decided.
+#[derive(Debug, Clone)]
+pub struct ResolvedComponent {
+    pub source: Component,
+    pub field: String,
+    pub provider: Provider,
+    pub region: &'static str,
+    pub size: Option<&'static Size>,
+    pub engine: Option<(&'static EngineOffering, &'static str)>,
+    /// Instances (web servers, volumes) or nodes (databases, caches, load balancers).
+    pub count: u32,
+    pub storage_gb: u32,
+    pub ports: Vec<u16>,
+    pub high_availability: bool,
+    pub public: bool,
+}
+
+impl ResolvedComponent {
+    pub fn kind(&self) -> ResourceKind {
+        self.source.kind
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedRequest {
+    pub name: String,
+    pub components: Vec<ResolvedComponent>,
+    pub warnings: Vec<String>,
+}
+
+impl ResolvedRequest {
+    /// The request with every component's provider and region spelled out: what the plan id is computed from.
+    pub fn normalized_request(&self) -> DeploymentRequest {
+        let mut regions = Regions::default();
+        for c in &self.components {
+            let slot = match c.provider {
+                Provider::Aws => &mut regions.aws,
+                Provider::Digitalocean => &mut regions.digitalocean,
+            };
+            slot.get_or_insert_with(|| c.region.to_string());
+        }
+        DeploymentRequest {
+            name: Some(self.name.clone()),
+            provider: None,
+            regions,
+            components: self
+                .components
+                .iter()
+                .map(|c| Component {
+                    provider: Some(c.provider),
+                    region: Some(c.region.to_string()),
+                    ..c.source.clone()
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn resolve(request: &DeploymentRequest) -> Result<ResolvedRequest, PlanError> {
+    let name = request.name.clone().unwrap_or_else(|| DEFAULT_NAME.to_string());
+    check_name("name", &name)?;
+    if request.components.is_empty() {
+        return Err(PlanError::new(
+            "components",
+            "at least one component is needed, e.g. {\"name\": \"web\", \"kind\": \"web_server\", \"vcpus\": 2, \"memory_gb\": 4}",
+        ));
+    }
+    if request.components.len() > MAX_COMPONENTS {
+        return Err(PlanError::new(
+            "components",
+            format!(
+                "{} components given; at most {MAX_COMPONENTS}",
+                request.components.len()
+            ),
+        ));
+    }
+    for (provider, region) in [
+        (Provider::Aws, &request.regions.aws),
+        (Provider::Digitalocean, &request.regions.digitalocean),
+    ] {
+        if let Some(region) = region {
+            mapping::region(provider, region)
+                .map_err(|e| PlanError::new(format!("regions.{provider}"), e.to_string()))?;
+        }
+    }
+    let mut names = HashSet::new();
+    let mut warnings = Vec::new();
+    let mut components = Vec::with_capacity(request.components.len());
+    for (index, component) in request.components.iter().enumerate() {
+        let field = format!("components[{index}]");
+        check_name(&format!("{field}.name"), &component.name)?;
+        if !names.insert(component.name.as_str()) {
+            return Err(PlanError::new(
+                format!("{field}.name"),
+                format!(
+                    "\"{}\" is used by an earlier component; names must be unique",
+                    component.name
+                ),
+            ));
+        }
+        components.push(resolve_component(request, component, field, &mut warnings)?);
+    }
+    Ok(ResolvedRequest {
+        name,
+        components,
+        warnings,
+    })
+}
+
+fn check_name(field: &str, name: &str) -> Result<(), PlanError> {
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    if name.is_empty()
+        || name.len() > MAX_NAME_LEN
+        || !valid_chars
+        || !starts_with_letter
+        || name.ends_with('-')
+        || name.contains("--")
+    {
+        return Err(PlanError::new(
+            field,
+            format!(
+                "\"{name}\" is not a valid name: use 1-{MAX_NAME_LEN} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (e.g. \"web\", \"api-db\")"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn resolve_component(
+    request: &DeploymentRequest,
+    component: &Component,
+    field: String,
+    warnings: &mut Vec<String>,
+) -> Result<ResolvedComponent, PlanError> {
+    let kind = component.kind;
+    let at = |sub: &str| format!("{field}.{sub}");
+    let provider = component.provider.or(request.provider).ok_or_else(|| {
+        PlanError::new(
+            at("provider"),
+            "no provider given: set \"provider\" (digitalocean or aws) on the request or on the component",
+        )
+    })?;
+    let offer = mapping::offering(provider);
+    let region_slug = component
+        .region
+        .as_deref()
+        .or(request.regions.get(provider));
+    let region = match region_slug {
+        Some(slug) => {
+            let found = if kind == ResourceKind::ObjectStorage {
+                mapping::object_storage_region(provider, slug)
+            } else {
+                mapping::region(provider, slug)
+            };
+            let field = if component.region.is_some() {
+                at("region")
+            } else {
+                format!("regions.{provider}")
+            };
+            found.map_err(|e| PlanError::new(field, e.to_string()))?.slug
+        }
+        None => {
+            warnings.push(format!(
+                "no {provider} region given: using {}",
+                offer.default_region
+            ));
+            offer.default_region
+        }
+    };
+
+    let rejects = |name: &str, present: bool, why: &str| -> Result<(), PlanError> {
+        if present {
+            Err(PlanError::new(
+                at(name),
+                format!("a {kind} does not take \"{name}\": {why}"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let sized = matches!(
+        kind,
+        ResourceKind::WebServer | ResourceKind::Database | ResourceKind::Cache
+    );
+    rejects(
+        "size",
+        !sized && component.size.is_some(),
+        "only web_server, database and cache have sizes",
+    )?;
+    rejects(
+        "vcpus",
+        !sized && component.vcpus.is_some(),
+        "only web_server, database and cache have sizes",
+    )?;
+    rejects(
+        "memory_gb",
+        !sized && component.memory_gb.is_some(),
+        "only web_server, database and cache have sizes",
+    )?;
+    let engined = matches!(kind, ResourceKind::Database | ResourceKind::Cache);
+    rejects(
+        "engine",
+        !engined && component.engine.is_some(),
+        "only database and cache have engines",
+    )?;
+    rejects(
+        "version",
+        !engined && component.version.is_some(),
+        "only database and cache have engine versions",
+    )?;
+    rejects(
+        "ports",
+        !matches!(
+            kind,
+            ResourceKind::WebServer | ResourceKind::LoadBalancer | ResourceKind::Firewall
+        ) && component.ports.is_some(),
+        "only web_server, load_balancer and firewall open ports",
+    )?;
+    rejects(
+        "high_availability",
+        !matches!(
+            kind,
+            ResourceKind::Database | ResourceKind::Cache | ResourceKind::LoadBalancer
+        ) && component.high_availability.is_some(),
+        "only database, cache and load_balancer have standbys; use count for more web servers",
+    )?;
+    rejects(
+        "public",
+        kind != ResourceKind::WebServer && component.public.is_some(),
+        "only web servers choose; databases and caches are always private",
+    )?;
+    rejects(
+        "storage_gb",
+        matches!(
+            kind,
+            ResourceKind::Cache
+                | ResourceKind::LoadBalancer
+                | ResourceKind::Network
+                | ResourceKind::Firewall
+        ) && component.storage_gb.is_some(),
+        "storage applies to web_server, database, block_storage and object_storage",
+    )?;
+
+    let ha = component.high_availability.unwrap_or(false);
+    let engine = if engined {
+        let wanted = component
+            .engine
+            .unwrap_or_else(|| mapping::default_engine(kind));
+        if wanted.is_cache() != (kind == ResourceKind::Cache) {
+            let valid = if kind == ResourceKind::Cache {
+                "valkey, redis"
+            } else {
+                "postgres, mysql"
+            };
+            let other = if kind == ResourceKind::Cache {
+                "database"
+            } else {
+                "cache"
+            };
+            return Err(PlanError::new(
+                at("engine"),
+                format!("{wanted} is a {other} engine; a {kind} takes one of: {valid} (or use kind \"{other}\")"),
+            ));
+        }
+        let (offering, version) =
+            mapping::engine(provider, kind, wanted, component.version.as_deref())
+                .map_err(|e| {
+                    let sub = if matches!(e, mapping::MappingError::UnknownVersion { .. }) {
+                        "version"
+                    } else {
+                        "engine"
+                    };
+                    PlanError::new(at(sub), e.to_string())
+                })?;
+        if offering.engine != wanted {
+            warnings.push(format!(
+                "{}: {provider} serves {wanted} as {}",
+                component.name, offering.engine
+            ));
+        }
+        Some((offering, version))
+    } else {
+        None
+    };
+
+    let size = if sized {
+        Some(resolve_size(provider, component, &at, warnings)?)
+    } else {
+        None
+    };
+
+    let count = resolve_count(provider, component, &at, engine, ha)?;
+    let storage_gb = resolve_storage(provider, component, &at, size, warnings)?;
+    let ports = resolve_ports(component, &at)?;
+
+    Ok(ResolvedComponent {
+        source: component.clone(),
+        field,
+        provider,
+        region,
+        size,
+        engine,
+        count,
+        storage_gb,
+        ports,
+        high_availability: ha,
+        public: component.public.unwrap_or(kind == ResourceKind::WebServer),
+    })
+}
+
+fn resolve_size(
+    provider: Provider,
+    component: &Component,
+    at: &dyn Fn(&str) -> String,
+    warnings: &mut Vec<String>,
+) -> Result<&'static Size, PlanError> {
+    let kind = component.kind;
+    if let Some(memory) = component.memory_gb
+        && (!memory.is_finite() || memory <= 0.0 || memory > 4096.0)
+    {
+        return Err(PlanError::new(
+            at("memory_gb"),
+            format!("{memory} is out of range: give a number of GB above 0 and at most 4096"),
+        ));
+    }
+    if component.vcpus == Some(0) {
+        return Err(PlanError::new(at("vcpus"), "must be at least 1"));
+    }
+    let size = match &component.size {
+        Some(slug) => {
+            let size = mapping::find_size(provider, kind, slug)
+                .map_err(|e| PlanError::new(at("size"), e.to_string()))?;
+            let too_small_cpu = component.vcpus.is_some_and(|v| size.vcpus < v);
+            let too_small_mem = component.memory_gb.is_some_and(|m| size.memory_gb + 1e-9 < m);
+            if too_small_cpu || too_small_mem {
+                return Err(PlanError::new(
+                    at("size"),
+                    format!(
+                        "{slug} has {} vCPU and {} GB, less than the vcpus/memory_gb asked for; drop \"size\" to let rift pick, or name a larger size",
+                        size.vcpus, size.memory_gb
+                    ),
+                ));
+            }
+            size
+        }
+        None => {
+            let default_memory = if kind == ResourceKind::Cache { 0.5 } else { 1.0 };
+            mapping::pick_size(
+                provider,
+                kind,
+                component.vcpus.unwrap_or(1),
+                component.memory_gb.unwrap_or(default_memory),
+            )
+            .map_err(|e| {
+                let sub = if component.memory_gb.is_some() {
+                    "memory_gb"
+                } else {
+                    "vcpus"
+                };
+                PlanError::new(at(sub), e.to_string())
+            })?
+        }
+    };
+    if matches!(size.family, "t3" | "t3a" | "db.t3" | "cache.t3") {
+        warnings.push(format!(
+            "{}: {} is a burstable size (CPU credits); sustained load may need a fixed-performance size",
+            component.name, size.slug
+        ));
+    }
+    Ok(size)
+}
+
+fn resolve_count(
+    provider: Provider,
+    component: &Component,
+    at: &dyn Fn(&str) -> String,
+    engine: Option<(&'static EngineOffering, &'static str)>,
+    ha: bool,
+) -> Result<u32, PlanError> {
+    let kind = component.kind;
+    let (min, max, default, what) = match kind {
+        ResourceKind::WebServer => (1, MAX_INSTANCES, 1, "instances"),
+        ResourceKind::BlockStorage => (1, MAX_INSTANCES, 1, "volumes"),
+        ResourceKind::Database | ResourceKind::Cache => {
+            let max = engine.map(|(e, _)| e.max_nodes).unwrap_or(1);
+            let min = if ha && provider == Provider::Digitalocean {
+                2
+            } else {
+                1
+            };
+            (min, max, min, "nodes")
+        }
+        ResourceKind::LoadBalancer => {
+            let (low, high) = mapping::offering(provider).load_balancer_nodes;
+            let min = if ha { low.max(2).min(high) } else { low };
+            (low, high, min, "nodes")
+        }
+        ResourceKind::ObjectStorage | ResourceKind::Network | ResourceKind::Firewall => {
+            (1, 1, 1, "")
+        }
+    };
+    let count = component.count.unwrap_or(default);
+    if count < min || count > max {
+        let hint = match (kind, provider) {
+            (ResourceKind::Database, Provider::Aws) => {
+                " (an RDS instance is one node; use high_availability for a Multi-AZ standby)"
+            }
+            (ResourceKind::Cache, Provider::Aws) => " (an ElastiCache cluster here is one node)",
+            (ResourceKind::LoadBalancer, Provider::Aws) => " (an ALB scales itself)",
+            (ResourceKind::Database | ResourceKind::Cache, Provider::Digitalocean) if ha => {
+                " (high_availability needs at least one standby node)"
+            }
+            _ => "",
+        };
+        let range = if min == max {
+            format!("must be {min}")
+        } else {
+            format!("must be {min} to {max} {what}")
+        };
+        return Err(PlanError::new(
+            at("count"),
+            format!("{count} is out of range for a {provider} {kind}: {range}{hint}"),
+        ));
+    }
+    Ok(count)
+}
+
+fn resolve_storage(
+    provider: Provider,
+    component: &Component,
+    at: &dyn Fn(&str) -> String,
+    size: Option<&'static Size>,
+    warnings: &mut Vec<String>,
+) -> Result<u32, PlanError> {
+    let given = component.storage_gb;
+    let out_of_range = |min: u32, max: u32, what: &str| {
+        PlanError::new(
+            at("storage_gb"),
+            format!(
+                "{} GB is out of range: {what} must be {min} to {max} GB",
+                given.unwrap_or(0)
+            ),
+        )
+    };
+    let included = size.map(|s| s.disk_gb).unwrap_or(0);
+    match (component.kind, provider) {
+        (ResourceKind::WebServer, Provider::Aws) => {
+            let gb = given.unwrap_or(DEFAULT_ROOT_DISK_GB);
+            if !(8..=16_384).contains(&gb) {
+                return Err(out_of_range(8, 16_384, "an EBS root volume"));
+            }
+            Ok(gb)
+        }
+        (ResourceKind::WebServer, Provider::Digitalocean) => {
+            if let Some(gb) = given
+                && gb > included
+            {
+                warnings.push(format!(
+                    "{}: {} includes {included} GB of disk, less than the {gb} GB asked for; add a block_storage component for the rest",
+                    component.name,
+                    size.map(|s| s.slug).unwrap_or_default()
+                ));
+            }
+            Ok(included)
+        }
+        (ResourceKind::Database, Provider::Aws) => {
+            let gb = given.unwrap_or(MIN_RDS_STORAGE_GB);
+            if !(MIN_RDS_STORAGE_GB..=MAX_RDS_STORAGE_GB).contains(&gb) {
+                return Err(out_of_range(
+                    MIN_RDS_STORAGE_GB,
+                    MAX_RDS_STORAGE_GB,
+                    "RDS gp3 storage",
+                ));
+            }
+            Ok(gb)
+        }
+        (ResourceKind::Database, Provider::Digitalocean) => {
+            let gb = given.unwrap_or(included);
+            if gb < included {
+                return Err(PlanError::new(
+                    at("storage_gb"),
+                    format!(
+                        "{gb} GB is less than the {included} GB included with {}: give at least {included} or leave it out",
+                        size.map(|s| s.slug).unwrap_or_default()
+                    ),
+                ));
+            }
+            if gb > 16_384 {
+                return Err(out_of_range(included, 16_384, "managed database storage"));
+            }
+            Ok(gb)
+        }
+        (ResourceKind::BlockStorage, _) => {
+            let (min, max) = mapping::offering(provider).volume_gb;
+            match given {
+                None => Err(PlanError::new(
+                    at("storage_gb"),
+                    format!("a block_storage volume needs its size: storage_gb from {min} to {max}"),
+                )),
+                Some(gb) if !(min..=max).contains(&gb) => Err(out_of_range(min, max, "a volume")),
+                Some(gb) => Ok(gb),
+            }
+        }
+        (ResourceKind::ObjectStorage, _) => Ok(given.unwrap_or(0)),
+        _ => Ok(0),
+    }
+}
+
+fn resolve_ports(component: &Component, at: &dyn Fn(&str) -> String) -> Result<Vec<u16>, PlanError> {
+    let default: &[u16] = match component.kind {
+        ResourceKind::WebServer => &[80, 443],
+        ResourceKind::LoadBalancer => &[80],
+        _ => &[],
+    };
+    let mut ports = component.ports.clone().unwrap_or_else(|| default.to_vec());
+    if component.ports.as_ref().is_some_and(|p| p.is_empty()) {
+        return Err(PlanError::new(
+            at("ports"),
+            "an empty list opens nothing; give at least one TCP port (1-65535) or leave ports out",
+        ));
+    }
+    if ports.contains(&0) {
+        return Err(PlanError::new(
+            at("ports"),
+            "port 0 is not a valid TCP port; use 1-65535",
+        ));
+    }
+    ports.sort_unstable();
+    ports.dedup();
+    Ok(ports)
+}

@@ -1,0 +1,216 @@
+use super::*;
+use crate::model::{Component, Engine, ResourceKind, ResourceSpec};
+
+fn component(name: &str, kind: ResourceKind) -> Component {
+    Component {
+        name: name.to_string(),
+        kind,
+        provider: None,
+        region: None,
+        size: None,
+        vcpus: None,
+        memory_gb: None,
+        storage_gb: None,
+        count: None,
+        engine: None,
+        version: None,
+        ports: None,
+        high_availability: None,
+        public: None,
+    }
+}
+
+fn brief_request(provider: Provider) -> DeploymentRequest {
+    DeploymentRequest {
+        name: Some("shop".into()),
+        provider: Some(provider),
+        regions: Default::default(),
+        components: vec![
+            Component {
+                vcpus: Some(2),
+                memory_gb: Some(4.0),
+                ..component("web", ResourceKind::WebServer)
+            },
+            Component {
+                engine: Some(Engine::Postgres),
+                vcpus: Some(2),
+                memory_gb: Some(4.0),
+                ..component("db", ResourceKind::Database)
+            },
+        ],
+    }
+}
+
+fn types(plan: &Plan) -> Vec<(&str, Option<&str>)> {
+    plan.resources
+        .iter()
+        .map(|r| (r.terraform_type.as_str(), r.size.as_deref()))
+        .collect()
+}
+
+#[test]
+fn brief_example_on_digitalocean() {
+    let plan = plan(&brief_request(Provider::Digitalocean)).unwrap();
+    let types = types(&plan);
+    assert!(types.contains(&("digitalocean_droplet", Some("s-2vcpu-4gb"))));
+    assert!(types.contains(&("digitalocean_database_cluster", Some("db-s-2vcpu-4gb"))));
+    assert!(types.contains(&("digitalocean_vpc", None)));
+    assert!(types.contains(&("digitalocean_firewall", None)));
+    let web = plan.resource("shop-web").unwrap();
+    assert!(web.depends_on.contains(&"shop-do-vpc".to_string()));
+    assert!(web.depends_on.contains(&"shop-do-web-fw".to_string()));
+    let db = plan.resource("shop-db").unwrap();
+    match &db.spec {
+        ResourceSpec::Database { allowed_from, .. } => assert_eq!(allowed_from, &["shop-web"]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn brief_example_on_aws() {
+    let plan = plan(&brief_request(Provider::Aws)).unwrap();
+    let types = types(&plan);
+    assert!(types.contains(&("aws_instance", Some("t3.medium"))));
+    assert!(types.contains(&("aws_db_instance", Some("db.t3.medium"))));
+    let vpc = plan.resource("shop-aws-vpc").unwrap();
+    match &vpc.spec {
+        ResourceSpec::Network { subnets, .. } => {
+            assert_eq!(subnets.len(), 4);
+            let zones: std::collections::BTreeSet<_> =
+                subnets.iter().map(|s| s.availability_zone.as_str()).collect();
+            assert_eq!(zones.len(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    let db_sg = plan.resource("shop-aws-db-sg").unwrap();
+    match &db_sg.spec {
+        ResourceSpec::Firewall { inbound, .. } => {
+            assert_eq!(inbound.len(), 1);
+            assert_eq!(inbound[0].port, 5432);
+            assert_eq!(
+                inbound[0].source,
+                crate::model::AccessSource::Resource("shop-aws-web-sg".into())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(plan.warnings.iter().any(|w| w.contains("burstable")));
+}
+
+#[test]
+fn every_resource_comes_after_its_dependencies() {
+    let mut request = brief_request(Provider::Aws);
+    request.components.push(component("lb", ResourceKind::LoadBalancer));
+    request.components.push(Component {
+        provider: Some(Provider::Digitalocean),
+        storage_gb: Some(100),
+        ..component("data", ResourceKind::BlockStorage)
+    });
+    request.components.push(Component {
+        provider: Some(Provider::Digitalocean),
+        count: Some(2),
+        ..component("worker", ResourceKind::WebServer)
+    });
+    request.components.push(component("cache", ResourceKind::Cache));
+    request.components.push(component("assets", ResourceKind::ObjectStorage));
+    let plan = plan(&request).unwrap();
+    for (i, r) in plan.resources.iter().enumerate() {
+        for dep in &r.depends_on {
+            let j = plan.resources.iter().position(|o| &o.name == dep).unwrap();
+            assert!(j < i, "{} before its dependency {dep}", r.name);
+        }
+    }
+    assert_eq!(plan.providers, vec![Provider::Digitalocean, Provider::Aws]);
+    assert!(plan.resource("shop-worker-2").is_some());
+}
+
+#[test]
+fn same_request_same_id_different_request_different_id() {
+    let a = plan(&brief_request(Provider::Aws)).unwrap();
+    let b = plan(&brief_request(Provider::Aws)).unwrap();
+    let c = plan(&brief_request(Provider::Digitalocean)).unwrap();
+    assert_eq!(a.plan_id, b.plan_id);
+    assert_ne!(a.plan_id, c.plan_id);
+}
+
+fn error_of(request: &DeploymentRequest) -> PlanError {
+    plan(request).err().unwrap()
+}
+
+#[test]
+fn bad_input_names_the_field_and_the_valid_choices() {
+    let mut r = brief_request(Provider::Aws);
+    r.regions.aws = Some("mars-1".into());
+    let e = error_of(&r);
+    assert_eq!(e.field, "regions.aws");
+    assert!(e.message.contains("us-east-1"));
+
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[0].size = Some("huge".into());
+    let e = error_of(&r);
+    assert_eq!(e.field, "components[0].size");
+    assert!(e.message.contains("s-1vcpu-1gb"));
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].engine = Some(Engine::Valkey);
+    let e = error_of(&r);
+    assert_eq!(e.field, "components[1].engine");
+    assert!(e.message.contains("postgres"));
+
+    let mut r = brief_request(Provider::Aws);
+    r.components.clear();
+    assert_eq!(error_of(&r).field, "components");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].count = Some(0);
+    assert_eq!(error_of(&r).field, "components[0].count");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].name = "web".into();
+    assert_eq!(error_of(&r).field, "components[1].name");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].name = "Web_1".into();
+    assert_eq!(error_of(&r).field, "components[0].name");
+
+    let mut r = brief_request(Provider::Aws);
+    r.provider = None;
+    assert_eq!(error_of(&r).field, "components[0].provider");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components.push(component("lb", ResourceKind::LoadBalancer));
+    r.components[2].provider = Some(Provider::Digitalocean);
+    let e = error_of(&r);
+    assert_eq!(e.field, "components[2].kind");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].count = Some(2);
+    assert!(error_of(&r).message.contains("Multi-AZ"));
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].engine = Some(Engine::Postgres);
+    assert_eq!(error_of(&r).field, "components[0].engine");
+}
+
+#[test]
+fn digitalocean_high_availability_adds_a_standby() {
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[1].high_availability = Some(true);
+    let plan = plan(&r).unwrap();
+    match &plan.resource("shop-db").unwrap().spec {
+        ResourceSpec::Database { nodes, .. } => assert_eq!(*nodes, 2),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn cross_cloud_database_admits_the_other_clouds_servers() {
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[1].provider = Some(Provider::Aws);
+    let plan = plan(&r).unwrap();
+    assert!(plan.warnings.iter().any(|w| w.contains("over the internet")));
+    match &plan.resource("shop-db").unwrap().spec {
+        ResourceSpec::Database { public, .. } => assert!(*public),
+        other => panic!("{other:?}"),
+    }
+}
