@@ -2,6 +2,10 @@
 //! AWS. The binary's `main` only parses arguments and maps errors to exit codes; everything else lives here.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod cli;
 pub mod mapping;
 pub mod model;
 pub mod planner;
+pub mod schemas;
+pub mod server;
+pub mod store;

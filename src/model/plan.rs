@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{DeploymentRequest, Engine, Provider, ResourceKind};
+use super::{Engine, Provider, ResourceKind};
 
 /// The resources rift would create, per provider, in dependency order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -18,8 +18,6 @@ pub struct Plan {
     pub resources: Vec<PlannedResource>,
     /// Things the user should know: burstable sizes, single points of failure, cross-cloud traffic.
     pub warnings: Vec<String>,
-    /// The request this plan was made from, normalized.
-    pub request: DeploymentRequest,
 }
 
 impl Plan {

@@ -39,14 +39,12 @@ pub fn plan(request: &DeploymentRequest) -> Result<Plan, PlanError> {
     providers.dedup();
     let mut seen = std::collections::BTreeSet::new();
     warnings.retain(|w| seen.insert(w.clone()));
-    let normalized = resolved.normalized_request();
     Ok(Plan {
-        plan_id: plan_id(&normalized),
+        plan_id: plan_id(&resolved.normalized_request()),
         name: resolved.name.clone(),
         providers,
         resources,
         warnings,
-        request: normalized,
     })
 }
 

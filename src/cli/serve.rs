@@ -1,0 +1,71 @@
+//! `rift serve`: stdio by default, streamable HTTP with --http.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+use super::CliError;
+use crate::server::http::{self, HttpSettings};
+use crate::server::{AppState, RiftServer};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio, e.g. 127.0.0.1:8080. Off loopback,
+    /// RIFT_HTTP_TOKEN must be set.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Extra Host header values to accept over HTTP (behind a proxy), comma-separated.
+    #[arg(long = "allowed-host", env = "RIFT_HTTP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Extra browser origins to accept over HTTP, e.g. https://app.example.com:443, comma-separated.
+    #[arg(long = "allowed-origin", env = "RIFT_HTTP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), CliError> {
+    let state = AppState::default();
+    match args.http {
+        None => {
+            tracing::info!("serving MCP over stdio");
+            RiftServer::new(state).serve_stdio(shutdown_signal()).await?;
+        }
+        Some(addr) => {
+            // Read from the environment only: a token on the command line would show in `ps`.
+            let token = std::env::var("RIFT_HTTP_TOKEN").ok();
+            let settings = HttpSettings::new(addr, token, args.allowed_hosts, args.allowed_origins)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let listener = http::bind(&settings)
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            http::serve(listener, settings, state, shutdown_signal())
+                .await
+                .map_err(crate::server::ServeError::from)?;
+        }
+    }
+    tracing::info!("rift stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

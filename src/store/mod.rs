@@ -1,0 +1,5 @@
+//! Where rift keeps what it planned.
+
+mod plans;
+
+pub use plans::PlanStore;
