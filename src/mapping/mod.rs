@@ -107,7 +107,10 @@ pub fn region(provider: Provider, slug: &str) -> Result<&'static Region, Mapping
 }
 
 /// A region that must also offer object storage.
-pub fn object_storage_region(provider: Provider, slug: &str) -> Result<&'static Region, MappingError> {
+pub fn object_storage_region(
+    provider: Provider,
+    slug: &str,
+) -> Result<&'static Region, MappingError> {
     let found = region(provider, slug)?;
     if found.object_storage {
         return Ok(found);
@@ -262,22 +265,43 @@ mod tests {
     #[test]
     fn brief_example_sizes_map_to_the_expected_slugs() {
         let pick = |p, k| pick_size(p, k, 2, 4.0).map(|s| s.slug);
-        assert_eq!(pick(Provider::Digitalocean, ResourceKind::WebServer), Ok("s-2vcpu-4gb"));
-        assert_eq!(pick(Provider::Aws, ResourceKind::WebServer), Ok("t3.medium"));
-        assert_eq!(pick(Provider::Digitalocean, ResourceKind::Database), Ok("db-s-2vcpu-4gb"));
-        assert_eq!(pick(Provider::Aws, ResourceKind::Database), Ok("db.t3.medium"));
+        assert_eq!(
+            pick(Provider::Digitalocean, ResourceKind::WebServer),
+            Ok("s-2vcpu-4gb")
+        );
+        assert_eq!(
+            pick(Provider::Aws, ResourceKind::WebServer),
+            Ok("t3.medium")
+        );
+        assert_eq!(
+            pick(Provider::Digitalocean, ResourceKind::Database),
+            Ok("db-s-2vcpu-4gb")
+        );
+        assert_eq!(
+            pick(Provider::Aws, ResourceKind::Database),
+            Ok("db.t3.medium")
+        );
     }
 
     #[test]
     fn sizing_picks_the_smallest_that_fits() {
         for provider in Provider::ALL {
-            for kind in [ResourceKind::WebServer, ResourceKind::Database, ResourceKind::Cache] {
+            for kind in [
+                ResourceKind::WebServer,
+                ResourceKind::Database,
+                ResourceKind::Cache,
+            ] {
                 for wanted in sizes(provider, kind) {
                     let picked = pick_size(provider, kind, wanted.vcpus, wanted.memory_gb)
                         .unwrap_or_else(|e| panic!("{e}"));
                     assert!(picked.vcpus >= wanted.vcpus && picked.memory_gb >= wanted.memory_gb);
                     if wanted.default_ladder {
-                        assert!(picked.memory_gb <= wanted.memory_gb, "{} for {}", picked.slug, wanted.slug);
+                        assert!(
+                            picked.memory_gb <= wanted.memory_gb,
+                            "{} for {}",
+                            picked.slug,
+                            wanted.slug
+                        );
                     }
                 }
             }
@@ -295,7 +319,10 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_valid_choices() {
-        let err = region(Provider::Aws, "mars-1").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = region(Provider::Aws, "mars-1")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("us-east-1") && err.contains("mars-1"), "{err}");
         let err = find_size(Provider::Digitalocean, ResourceKind::WebServer, "huge")
             .err()
@@ -311,16 +338,24 @@ mod tests {
 
     #[test]
     fn redis_on_digitalocean_is_valkey() {
-        let (offer, version) =
-            engine(Provider::Digitalocean, ResourceKind::Cache, Engine::Redis, None)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let (offer, version) = engine(
+            Provider::Digitalocean,
+            ResourceKind::Cache,
+            Engine::Redis,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((offer.engine, version), (Engine::Valkey, "8"));
     }
 
     #[test]
     fn every_kind_is_mapped_once_for_both_providers() {
         for kind in ResourceKind::ALL {
-            assert_eq!(kinds().iter().filter(|m| m.kind == kind).count(), 1, "{kind}");
+            assert_eq!(
+                kinds().iter().filter(|m| m.kind == kind).count(),
+                1,
+                "{kind}"
+            );
         }
     }
 
@@ -330,7 +365,12 @@ mod tests {
             for kind in ResourceKind::ALL {
                 let all = sizes(provider, kind);
                 for s in all {
-                    assert_eq!(all.iter().filter(|o| o.slug == s.slug).count(), 1, "{}", s.slug);
+                    assert_eq!(
+                        all.iter().filter(|o| o.slug == s.slug).count(),
+                        1,
+                        "{}",
+                        s.slug
+                    );
                 }
             }
         }

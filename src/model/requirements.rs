@@ -90,7 +90,6 @@ pub struct Component {
     pub public: Option<bool>,
 }
 
-
 /// Database and cache engines rift maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

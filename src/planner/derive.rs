@@ -42,7 +42,11 @@ pub fn resources(
     }
     let instance_names = |c: &ResolvedComponent| -> Vec<String> {
         let base = format!("{}-{}", request.name, c.source.name);
-        if c.count > 1 && matches!(c.kind(), ResourceKind::WebServer | ResourceKind::BlockStorage)
+        if c.count > 1
+            && matches!(
+                c.kind(),
+                ResourceKind::WebServer | ResourceKind::BlockStorage
+            )
         {
             (1..=c.count).map(|i| format!("{base}-{i}")).collect()
         } else {
@@ -81,11 +85,13 @@ pub fn resources(
             .components
             .iter()
             .find(|c| c.kind() == ResourceKind::Network && site_of(c) == *site);
-        let private_web = request.components.iter().any(|c| {
-            c.kind() == ResourceKind::WebServer && site_of(c) == *site && !c.public
-        });
-        let needs_private =
-            private_web || has_kind(*site, ResourceKind::Database) || has_kind(*site, ResourceKind::Cache);
+        let private_web = request
+            .components
+            .iter()
+            .any(|c| c.kind() == ResourceKind::WebServer && site_of(c) == *site && !c.public);
+        let needs_private = private_web
+            || has_kind(*site, ResourceKind::Database)
+            || has_kind(*site, ResourceKind::Cache);
         let spec = match site.provider {
             Provider::Digitalocean => ResourceSpec::Network {
                 cidr: DO_VPC_CIDR.to_string(),
@@ -144,10 +150,8 @@ pub fn resources(
                 ports
             }
         };
-        let fw_component = declared_fw.map_or_else(
-            || "(derived)".to_string(),
-            |c| c.source.name.clone(),
-        );
+        let fw_component =
+            declared_fw.map_or_else(|| "(derived)".to_string(), |c| c.source.name.clone());
         if site.provider == Provider::Aws && lb.is_some() {
             let listeners = lb.map(|c| c.ports.clone()).unwrap_or_default();
             out.push(firewall(
@@ -230,14 +234,17 @@ pub fn resources(
     for c in &request.components {
         let site = site_of(c);
         let site_names = names.get(&site);
-        let network = site_names.and_then(|n| n.network.clone()).unwrap_or_default();
+        let network = site_names
+            .and_then(|n| n.network.clone())
+            .unwrap_or_default();
         let size = c.size.map(|s| s.slug.to_string());
         let base = format!("{}-{}", request.name, c.source.name);
         match c.kind() {
             ResourceKind::Network | ResourceKind::Firewall => {}
             ResourceKind::WebServer => {
-                let firewalls: Vec<String> =
-                    site_names.map(|n| vec![n.web_firewall.clone()]).unwrap_or_default();
+                let firewalls: Vec<String> = site_names
+                    .map(|n| vec![n.web_firewall.clone()])
+                    .unwrap_or_default();
                 let spec_size = c.size;
                 for name in instance_names(c) {
                     out.push(resource(
@@ -283,7 +290,9 @@ pub fn resources(
                 };
                 let allowed_from: Vec<String> =
                     all_web_servers.iter().map(|(_, n)| n.clone()).collect();
-                let cross_cloud = all_web_servers.iter().any(|(s, _)| s.provider != site.provider);
+                let cross_cloud = all_web_servers
+                    .iter()
+                    .any(|(s, _)| s.provider != site.provider);
                 if cross_cloud {
                     let reach = match (site.provider, is_db) {
                         (Provider::Aws, false) => "ElastiCache is reachable only from inside its VPC: connect the other cloud through a VPN or tunnel (not planned by rift)".to_string(),
@@ -457,7 +466,9 @@ pub fn resources(
 fn protect_droplets_from_first_boot(resources: &mut [PlannedResource]) {
     let mut additions = Vec::new();
     for (i, r) in resources.iter().enumerate() {
-        if let (Provider::Digitalocean, ResourceSpec::WebServer { firewalls, .. }) = (r.provider, &r.spec) {
+        if let (Provider::Digitalocean, ResourceSpec::WebServer { firewalls, .. }) =
+            (r.provider, &r.spec)
+        {
             for fw in firewalls {
                 if !depends_on(resources, fw, &r.name) {
                     additions.push((i, fw.clone()));

@@ -76,7 +76,10 @@ impl ResolvedRequest {
 }
 
 pub fn resolve(request: &DeploymentRequest) -> Result<ResolvedRequest, PlanError> {
-    let name = request.name.clone().unwrap_or_else(|| DEFAULT_NAME.to_string());
+    let name = request
+        .name
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAME.to_string());
     check_name("name", &name)?;
     if request.components.is_empty() {
         return Err(PlanError::new(
@@ -179,7 +182,9 @@ fn resolve_component(
             } else {
                 format!("regions.{provider}")
             };
-            found.map_err(|e| PlanError::new(field, e.to_string()))?.slug
+            found
+                .map_err(|e| PlanError::new(field, e.to_string()))?
+                .slug
         }
         None => {
             warnings.push(format!(
@@ -281,19 +286,20 @@ fn resolve_component(
             };
             return Err(PlanError::new(
                 at("engine"),
-                format!("{wanted} is a {other} engine; a {kind} takes one of: {valid} (or use kind \"{other}\")"),
+                format!(
+                    "{wanted} is a {other} engine; a {kind} takes one of: {valid} (or use kind \"{other}\")"
+                ),
             ));
         }
         let (offering, version) =
-            mapping::engine(provider, kind, wanted, component.version.as_deref())
-                .map_err(|e| {
-                    let sub = if matches!(e, mapping::MappingError::UnknownVersion { .. }) {
-                        "version"
-                    } else {
-                        "engine"
-                    };
-                    PlanError::new(at(sub), e.to_string())
-                })?;
+            mapping::engine(provider, kind, wanted, component.version.as_deref()).map_err(|e| {
+                let sub = if matches!(e, mapping::MappingError::UnknownVersion { .. }) {
+                    "version"
+                } else {
+                    "engine"
+                };
+                PlanError::new(at(sub), e.to_string())
+            })?;
         if offering.engine != wanted {
             warnings.push(format!(
                 "{}: {provider} serves {wanted} as {}",
@@ -353,7 +359,9 @@ fn resolve_size(
             let size = mapping::find_size(provider, kind, slug)
                 .map_err(|e| PlanError::new(at("size"), e.to_string()))?;
             let too_small_cpu = component.vcpus.is_some_and(|v| size.vcpus < v);
-            let too_small_mem = component.memory_gb.is_some_and(|m| size.memory_gb + 1e-9 < m);
+            let too_small_mem = component
+                .memory_gb
+                .is_some_and(|m| size.memory_gb + 1e-9 < m);
             if too_small_cpu || too_small_mem {
                 return Err(PlanError::new(
                     at("size"),
@@ -366,7 +374,11 @@ fn resolve_size(
             size
         }
         None => {
-            let default_memory = if kind == ResourceKind::Cache { 0.5 } else { 1.0 };
+            let default_memory = if kind == ResourceKind::Cache {
+                0.5
+            } else {
+                1.0
+            };
             mapping::pick_size(
                 provider,
                 kind,
@@ -517,7 +529,9 @@ fn resolve_storage(
             match given {
                 None => Err(PlanError::new(
                     at("storage_gb"),
-                    format!("a block_storage volume needs its size: storage_gb from {min} to {max}"),
+                    format!(
+                        "a block_storage volume needs its size: storage_gb from {min} to {max}"
+                    ),
                 )),
                 Some(gb) if !(min..=max).contains(&gb) => Err(out_of_range(min, max, "a volume")),
                 Some(gb) => Ok(gb),
@@ -528,7 +542,10 @@ fn resolve_storage(
     }
 }
 
-fn resolve_ports(component: &Component, at: &dyn Fn(&str) -> String) -> Result<Vec<u16>, PlanError> {
+fn resolve_ports(
+    component: &Component,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Vec<u16>, PlanError> {
     let default: &[u16] = match component.kind {
         ResourceKind::WebServer => &[80, 443],
         ResourceKind::LoadBalancer => &[80],

@@ -76,8 +76,10 @@ fn brief_example_on_aws() {
     match &vpc.spec {
         ResourceSpec::Network { subnets, .. } => {
             assert_eq!(subnets.len(), 4);
-            let zones: std::collections::BTreeSet<_> =
-                subnets.iter().map(|s| s.availability_zone.as_str()).collect();
+            let zones: std::collections::BTreeSet<_> = subnets
+                .iter()
+                .map(|s| s.availability_zone.as_str())
+                .collect();
             assert_eq!(zones.len(), 2);
         }
         other => panic!("{other:?}"),
@@ -100,7 +102,9 @@ fn brief_example_on_aws() {
 #[test]
 fn every_resource_comes_after_its_dependencies() {
     let mut request = brief_request(Provider::Aws);
-    request.components.push(component("lb", ResourceKind::LoadBalancer));
+    request
+        .components
+        .push(component("lb", ResourceKind::LoadBalancer));
     request.components.push(Component {
         provider: Some(Provider::Digitalocean),
         storage_gb: Some(100),
@@ -111,8 +115,12 @@ fn every_resource_comes_after_its_dependencies() {
         count: Some(2),
         ..component("worker", ResourceKind::WebServer)
     });
-    request.components.push(component("cache", ResourceKind::Cache));
-    request.components.push(component("assets", ResourceKind::ObjectStorage));
+    request
+        .components
+        .push(component("cache", ResourceKind::Cache));
+    request
+        .components
+        .push(component("assets", ResourceKind::ObjectStorage));
     let plan = plan(&request).unwrap();
     for (i, r) in plan.resources.iter().enumerate() {
         for dep in &r.depends_on {
@@ -178,7 +186,8 @@ fn bad_input_names_the_field_and_the_valid_choices() {
     assert_eq!(error_of(&r).field, "components[0].provider");
 
     let mut r = brief_request(Provider::Aws);
-    r.components.push(component("lb", ResourceKind::LoadBalancer));
+    r.components
+        .push(component("lb", ResourceKind::LoadBalancer));
     r.components[2].provider = Some(Provider::Digitalocean);
     let e = error_of(&r);
     assert_eq!(e.field, "components[2].kind");
@@ -208,7 +217,11 @@ fn cross_cloud_database_admits_the_other_clouds_servers() {
     let mut r = brief_request(Provider::Digitalocean);
     r.components[1].provider = Some(Provider::Aws);
     let plan = plan(&r).unwrap();
-    assert!(plan.warnings.iter().any(|w| w.contains("over the internet")));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("over the internet"))
+    );
     match &plan.resource("shop-db").unwrap().spec {
         ResourceSpec::Database { public, .. } => assert!(*public),
         other => panic!("{other:?}"),

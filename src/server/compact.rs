@@ -74,7 +74,9 @@ mod tests {
             },
             "$defs": {"format": {"type": "string", "format": "uri"}}
         });
-        let Value::Object(map) = &mut schema else { unreachable!() };
+        let Value::Object(map) = &mut schema else {
+            unreachable!()
+        };
         strip(map, NOISE_IN_OUTPUT);
         assert_eq!(
             schema,

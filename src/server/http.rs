@@ -124,7 +124,10 @@ pub async fn serve(
     );
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp)
-        .layer(middleware::from_fn_with_state(settings.token.clone(), require_token));
+        .layer(middleware::from_fn_with_state(
+            settings.token.clone(),
+            require_token,
+        ));
     let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(mcp_routes);
@@ -201,7 +204,8 @@ mod tests {
     #[test]
     fn debug_output_hides_the_token() {
         let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let settings = HttpSettings::new(local, Some("hunter2-token".into()), vec![], vec![]).unwrap();
+        let settings =
+            HttpSettings::new(local, Some("hunter2-token".into()), vec![], vec![]).unwrap();
         assert!(!format!("{settings:?}").contains("hunter2"));
     }
 

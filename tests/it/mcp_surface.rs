@@ -38,7 +38,11 @@ fn every_schema_is_strict() {
 fn check_strict(tool: &str, which: &str, schema: &Value) {
     let mut problems = Vec::new();
     walk(schema, "#", &mut problems);
-    assert!(problems.is_empty(), "{tool} {which} schema: {}", problems.join("; "));
+    assert!(
+        problems.is_empty(),
+        "{tool} {which} schema: {}",
+        problems.join("; ")
+    );
 }
 
 fn walk(value: &Value, at: &str, problems: &mut Vec<String>) {
@@ -53,9 +57,13 @@ fn walk(value: &Value, at: &str, problems: &mut Vec<String>) {
                 problems.push(format!("{at}: array without items"));
             }
             if types.contains(&"object") {
-                let typed_map = map.get("additionalProperties").is_some_and(Value::is_object);
+                let typed_map = map
+                    .get("additionalProperties")
+                    .is_some_and(Value::is_object);
                 if !map.contains_key("properties") && !typed_map {
-                    problems.push(format!("{at}: object with neither properties nor a value schema"));
+                    problems.push(format!(
+                        "{at}: object with neither properties nor a value schema"
+                    ));
                 }
             }
             for (key, child) in map {
@@ -88,7 +96,12 @@ fn every_tool_states_all_four_hints() {
             tool.name
         );
         if a.read_only_hint == Some(true) {
-            assert_eq!(a.destructive_hint, Some(false), "{} reads but destroys", tool.name);
+            assert_eq!(
+                a.destructive_hint,
+                Some(false),
+                "{} reads but destroys",
+                tool.name
+            );
         }
     }
 }
@@ -97,5 +110,9 @@ fn every_tool_states_all_four_hints() {
 #[test]
 fn tools_list_fits_the_context_budget() {
     let reply = serde_json::to_vec(&serde_json::json!({"tools": tools()})).unwrap();
-    assert!(reply.len() <= 24 * 1024, "tools/list is {} bytes", reply.len());
+    assert!(
+        reply.len() <= 24 * 1024,
+        "tools/list is {} bytes",
+        reply.len()
+    );
 }
