@@ -2,10 +2,17 @@
 //! AWS. The binary's `main` only parses arguments and maps errors to exit codes; everything else lives here.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod approval;
 pub mod cli;
+pub mod cloud;
+pub mod config;
+pub mod engine;
 pub mod mapping;
 pub mod model;
 pub mod planner;
+pub mod policy;
+pub mod pricing;
 pub mod schemas;
 pub mod server;
 pub mod store;
+pub mod terraform;

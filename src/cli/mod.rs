@@ -1,7 +1,11 @@
 //! The command line: arguments are parsed and validated into settings before anything runs.
 
+mod compare;
+mod estimate;
+mod refresh;
 mod schemas;
 mod serve;
+mod terraform;
 
 use std::path::PathBuf;
 
@@ -10,7 +14,11 @@ use clap::{Parser, Subcommand};
 pub use serve::ServeArgs;
 
 #[derive(Debug, Parser)]
-#[command(name = "rift", version, about = "An MCP server that plans, prices and provisions infrastructure on DigitalOcean and AWS")]
+#[command(
+    name = "rift",
+    version,
+    about = "An MCP server that plans, prices and provisions infrastructure on DigitalOcean and AWS"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -34,6 +42,17 @@ pub enum Command {
         /// The requirements file; "-" reads standard input.
         file: PathBuf,
     },
+    /// Estimate the monthly cost of a plan or requirements file, line by line.
+    Estimate(estimate::EstimateArgs),
+    /// Price requirements on DigitalOcean and on AWS side by side, and the cheapest mix.
+    Compare(compare::CompareArgs),
+    /// Fetch live prices (DigitalOcean /v2/sizes, AWS Price List API) into the local price overlay.
+    RefreshPrices(refresh::RefreshArgs),
+    /// Write the Terraform files of a plan or requirements file into a directory.
+    Terraform(terraform::TerraformArgs),
+    /// Time the estimator on a large plan (tools/bench_estimate runs it).
+    #[command(hide = true)]
+    BenchEstimate(estimate::BenchArgs),
 }
 
 /// A failure the binary reports on stderr; the exit code tells usage errors from runtime ones.
@@ -62,14 +81,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Schemas { out, check } => schemas::run(&out, check),
         Command::Plan { file } => {
             let request = read_json(&file)?;
-            let plan = crate::planner::plan(&request).map_err(|e| CliError::Usage(e.to_string()))?;
+            let plan =
+                crate::planner::plan(&request).map_err(|e| CliError::Usage(e.to_string()))?;
             print_json(&plan)
         }
+        Command::Estimate(args) => estimate::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::RefreshPrices(args) => refresh::run(&args).await,
+        Command::BenchEstimate(args) => estimate::bench(&args),
+        Command::Terraform(args) => terraform::run(&args),
     }
 }
 
 /// Reads a JSON document from a file or standard input ("-"), naming the bad field on failure.
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, CliError> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> Result<T, CliError> {
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
             .map_err(|e| CliError::Usage(format!("could not read standard input: {e}")))?

@@ -4,11 +4,11 @@ use std::path::Path;
 
 use super::CliError;
 use crate::schemas;
-use crate::server::{AppState, RiftServer};
+use crate::server::RiftServer;
 
 pub fn run(out: &Path, check: bool) -> Result<(), CliError> {
-    let files = schemas::files(&RiftServer::new(AppState::default()).tools())
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let files =
+        schemas::files(&RiftServer::catalog()).map_err(|e| CliError::Failed(e.to_string()))?;
     if check {
         let stale = schemas::stale_files(out, &files);
         if stale.is_empty() {

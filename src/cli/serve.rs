@@ -1,10 +1,13 @@
 //! `rift serve`: stdio by default, streamable HTTP with --http.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
 
 use super::CliError;
+use crate::cloud::Clouds;
+use crate::config::{self, Overrides};
 use crate::server::http::{self, HttpSettings};
 use crate::server::{AppState, RiftServer};
 
@@ -15,19 +18,55 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
     /// Extra Host header values to accept over HTTP (behind a proxy), comma-separated.
-    #[arg(long = "allowed-host", env = "RIFT_HTTP_ALLOWED_HOSTS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-host",
+        env = "RIFT_HTTP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
     pub allowed_hosts: Vec<String>,
     /// Extra browser origins to accept over HTTP, e.g. https://app.example.com:443, comma-separated.
-    #[arg(long = "allowed-origin", env = "RIFT_HTTP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "RIFT_HTTP_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
+    /// The SQLite state file (default: <data dir>/rift/state.db).
+    #[arg(long, env = "RIFT_STATE", value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Settings file (default: <config dir>/rift/config.toml when it exists).
+    #[arg(long, env = "RIFT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// List and allow the mutating tools (each call still needs an approval token). Also RIFT_ALLOW_WRITES=1.
+    #[arg(long, env = "RIFT_ALLOW_WRITES", value_parser = crate::config::parse_bool, num_args = 0..=1,
+          default_missing_value = "1", value_name = "BOOL")]
+    pub allow_writes: Option<bool>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
-    let state = AppState::default();
+    let overrides = Overrides {
+        config: args.config.clone(),
+        state: args.state.clone(),
+        allow_writes: args.allow_writes,
+    };
+    let settings = config::load(&overrides, |name| std::env::var(name).ok())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    tracing::info!(
+        "state {}, writes {}",
+        settings.state_path.display(),
+        if settings.allow_writes {
+            "enabled"
+        } else {
+            "disabled"
+        }
+    );
+    let state = AppState::new(settings, Clouds::builtin());
     match args.http {
         None => {
             tracing::info!("serving MCP over stdio");
-            RiftServer::new(state).serve_stdio(shutdown_signal()).await?;
+            RiftServer::new(state)
+                .serve_stdio(shutdown_signal())
+                .await?;
         }
         Some(addr) => {
             // Read from the environment only: a token on the command line would show in `ps`.

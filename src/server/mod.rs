@@ -3,14 +3,28 @@
 
 mod args;
 mod compact;
+mod cost;
 pub mod http;
 mod planning;
+mod projects;
+mod provisioning;
+mod terraform;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig, Tool};
-use rmcp::{ServerHandler, ServiceExt, tool_handler};
+use rmcp::model::{
+    ErrorData, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler, ServiceExt, tool_handler};
 
-use crate::store::PlanStore;
+use std::sync::Arc;
+
+use crate::approval::Approvals;
+use crate::cloud::Clouds;
+use crate::config::Settings;
+use crate::store::{PlanStore, Store};
 
 pub use args::Args;
 
@@ -22,9 +36,41 @@ firewalls they need. Start with describe_mapping to see sizes, regions and engin
 its plan_id is what the other tools take. Errors name the field to fix and the valid values.";
 
 /// State shared by every session of one server process.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppState {
     pub plans: PlanStore,
+    pub prices: crate::pricing::PriceBook,
+    /// The SQLite store (opened on first use).
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    /// Cloud clients, built on first use.
+    pub clouds: Clouds,
+    pub approvals: Approvals,
+    /// Applies approved plans (shared, so applies to one project run one at a time).
+    pub engine: crate::engine::Engine,
+}
+
+impl AppState {
+    /// State for these settings; nothing is opened or connected until a tool needs it.
+    pub fn new(settings: Settings, clouds: Clouds) -> AppState {
+        let store = Store::new(settings.state_path.clone());
+        AppState {
+            plans: PlanStore::new(store.clone()),
+            prices: crate::pricing::PriceBook::default(),
+            approvals: Approvals::new(store.clone(), settings.approval_ttl_s),
+            engine: crate::engine::Engine::new(store.clone(), clouds.clone()),
+            store,
+            settings: Arc::new(settings),
+            clouds,
+        }
+    }
+}
+
+impl Default for AppState {
+    /// Default settings: writes off, the store in the user's data directory.
+    fn default() -> Self {
+        AppState::new(Settings::default(), Clouds::default())
+    }
 }
 
 /// The MCP server: one per session, all sharing one [`AppState`].
@@ -37,9 +83,33 @@ pub struct RiftServer {
 impl RiftServer {
     pub fn new(state: AppState) -> Self {
         Self {
+            tool_router: compact::compact(
+                Self::planning_router()
+                    + Self::cost_tools()
+                    + Self::terraform_router()
+                    + Self::projects_router()
+                    + Self::writes_router(&state.settings),
+            ),
             state,
-            tool_router: compact::compact(Self::planning_router()),
         }
+    }
+
+    /// Mutating tools exist only when writes are enabled: not listed, and not callable, otherwise.
+    fn writes_router(settings: &Settings) -> ToolRouter<RiftServer> {
+        if settings.allow_writes {
+            Self::provisioning_router()
+        } else {
+            ToolRouter::new()
+        }
+    }
+
+    /// Every tool this build has, whatever the settings (for the schema snapshot and the size budget).
+    pub fn catalog() -> Vec<Tool> {
+        let settings = Settings {
+            allow_writes: true,
+            ..Settings::default()
+        };
+        RiftServer::new(AppState::new(settings, Clouds::default())).tools()
     }
 
     /// Every tool this server lists, with its schemas and annotations.
@@ -72,12 +142,78 @@ impl RiftServer {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for RiftServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
-                    .with_title("rift: multi-cloud infrastructure for agents"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+                .with_title("rift: multi-cloud infrastructure for agents"),
+        )
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    /// A raw token or key in any argument is refused before a tool sees it, so it cannot reach a result, the
+    /// store or a log line. The message names the field, never the value.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
+        let secret = request.arguments.as_ref().and_then(|args| {
+            crate::config::find_raw_secret(&serde_json::Value::Object(args.clone()))
+        });
+        if let Some(found) = secret {
+            tracing::warn!(
+                "refused a {} call carrying a raw secret in {}",
+                request.name,
+                found.field
+            );
+            return Ok(
+                rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(
+                    found.to_string(),
+                )])
+                .into(),
+            );
+        }
+        if !self.state.settings.allow_writes && provisioning::TOOLS.contains(&request.name.as_ref())
+        {
+            return Ok(rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(format!(
+                "{} changes cloud resources, and writes are disabled on this rift server: the user can start it \
+                 with --allow-writes (or RIFT_ALLOW_WRITES=1); every change still needs an approval",
+                request.name
+            ))])
+            .into());
+        }
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await
+    }
+
+    // Resources: the Terraform files of stored plans (server/terraform.rs).
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        self.terraform_resources(request)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(terraform::terraform_templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        self.read_terraform(&request.uri).map(Into::into)
     }
 }
 

@@ -1,15 +1,55 @@
-//! Plans made in this process, by id, shared by every session of the server.
+//! Plans, by id. Plan ids are derived from the request, so storing the same plan twice keeps one row.
+//!
+//! [`PlanStore`] is what the planning and pricing tools use: plans of this process stay in memory as well, so
+//! those offline tools keep working (with a warning in the log) when the state file cannot be written.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
+use rusqlite::{OptionalExtension, params};
+
+use super::db::{Store, StoreError, now};
 use crate::model::Plan;
 
-/// Plans kept; the oldest is forgotten first, so a long-running server cannot grow without bound.
+impl Store {
+    pub fn insert_plan(&self, plan: &Plan) -> Result<(), StoreError> {
+        let body = serde_json::to_string(plan).map_err(|e| StoreError::Decode {
+            what: "plan",
+            detail: e.to_string(),
+        })?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO plans (id, body, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                params![plan.plan_id, body, now()],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn plan(&self, id: &str) -> Result<Option<Plan>, StoreError> {
+        let body: Option<String> = self.with(|c| {
+            c.query_row("SELECT body FROM plans WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+        })?;
+        body.map(|b| {
+            serde_json::from_str(&b).map_err(|e| StoreError::Decode {
+                what: "plan",
+                detail: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Plans kept in memory; the oldest is forgotten first, so a long-running server cannot grow without bound.
 const CAPACITY: usize = 1_000;
 
-#[derive(Debug, Clone, Default)]
+/// Plans made by this process (in memory) written through to the store, and plans of earlier processes read
+/// from it.
+#[derive(Debug, Clone)]
 pub struct PlanStore {
+    store: Store,
     inner: Arc<RwLock<Inner>>,
 }
 
@@ -20,7 +60,17 @@ struct Inner {
 }
 
 impl PlanStore {
+    pub fn new(store: Store) -> PlanStore {
+        PlanStore {
+            store,
+            inner: Arc::default(),
+        }
+    }
+
     pub fn insert(&self, plan: Plan) {
+        if let Err(e) = self.store.insert_plan(&plan) {
+            tracing::warn!("plan {} kept in memory only: {e}", plan.plan_id);
+        }
         let Ok(mut inner) = self.inner.write() else {
             return;
         };
@@ -36,10 +86,24 @@ impl PlanStore {
     }
 
     pub fn get(&self, id: &str) -> Option<Plan> {
-        self.inner.read().ok()?.plans.get(id).cloned()
+        if let Some(plan) = self
+            .inner
+            .read()
+            .ok()
+            .and_then(|i| i.plans.get(id).cloned())
+        {
+            return Some(plan);
+        }
+        match self.store.plan(id) {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::warn!("could not read plan {id} from the store: {e}");
+                None
+            }
+        }
     }
 
-    /// Ids of the stored plans, oldest first.
+    /// Ids of the plans made by this process, oldest first.
     pub fn ids(&self) -> Vec<String> {
         self.inner
             .read()

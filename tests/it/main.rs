@@ -1,4 +1,11 @@
 //! The one integration test binary: each module covers one area through the public API.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod aws;
+mod digitalocean;
+mod digitalocean_spaces;
+mod digitalocean_stateful;
 mod mcp_surface;
+mod pricing;
+mod projects;
+mod terraform;

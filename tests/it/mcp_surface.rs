@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
-use rift::server::{AppState, RiftServer};
+use rift::server::RiftServer;
 use serde_json::Value;
 
+/// Every tool, the mutating ones included: the snapshot and the size budget cover a writes-enabled server.
 fn tools() -> Vec<rmcp::model::Tool> {
-    RiftServer::new(AppState::default()).tools()
+    RiftServer::catalog()
 }
 
 #[test]

@@ -1,0 +1,189 @@
+//! Spaces buckets through the S3-compatible API (API v2 has no bucket endpoints): aws-sdk-s3 against
+//! `https://<region>.digitaloceanspaces.com` (or `SPACES_ENDPOINT_URL`) with Spaces keys from the environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::operation::RequestId;
+use aws_sdk_s3::types::BucketCannedAcl;
+
+use super::provision::{DigitalOcean, base_tags, record, tag_map};
+use crate::cloud::{CloudError, CreateContext, ResourceRecord};
+use crate::model::{PlannedResource, ResourceKind};
+
+/// The variables Terraform's DigitalOcean provider reads for Spaces keys.
+pub const KEY_VARIABLES: [&str; 2] = ["SPACES_ACCESS_KEY_ID", "SPACES_SECRET_ACCESS_KEY"];
+
+/// A Spaces (S3) client for one region.
+#[derive(Clone)]
+pub struct Spaces {
+    s3: aws_sdk_s3::Client,
+    endpoint: String,
+}
+
+impl fmt::Debug for Spaces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spaces")
+            .field("endpoint", &self.endpoint)
+            .finish()
+    }
+}
+
+/// Whether a bucket exists for rift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketState {
+    /// It exists and these keys own it.
+    Owned,
+    Missing,
+}
+
+impl Spaces {
+    /// Endpoint from `SPACES_ENDPOINT_URL` or the region's, keys from `SPACES_ACCESS_KEY_ID` /
+    /// `SPACES_SECRET_ACCESS_KEY`.
+    pub fn from_env(region: &str) -> Result<Spaces, CloudError> {
+        let endpoint = std::env::var("SPACES_ENDPOINT_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| format!("https://{region}.digitaloceanspaces.com"));
+        let [id, secret] =
+            KEY_VARIABLES.map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+        let (Some(id), Some(secret)) = (id, secret) else {
+            return Err(CloudError::Credentials(
+                "Spaces buckets need SPACES_ACCESS_KEY_ID and SPACES_SECRET_ACCESS_KEY in rift's environment \
+                 (a Spaces access key from the control panel or POST /v2/spaces/keys)"
+                    .into(),
+            ));
+        };
+        Ok(Spaces::new(
+            &endpoint,
+            Credentials::new(id, secret, None, None, "spaces-environment"),
+        ))
+    }
+
+    pub fn new(endpoint: &str, credentials: Credentials) -> Spaces {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            // The endpoint picks the Spaces region; the signature's region is the one DigitalOcean documents
+            // for S3 SDKs, which also keeps S3 emulators from asking for a location constraint.
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            // Path style works for every bucket name (dots included) and against IP endpoints.
+            .force_path_style(true)
+            .credentials_provider(credentials)
+            .build();
+        Spaces {
+            s3: aws_sdk_s3::Client::from_conf(config),
+            endpoint: endpoint.to_string(),
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub async fn bucket_state(&self, name: &str) -> Result<BucketState, CloudError> {
+        match self.s3.head_bucket().bucket(name).send().await {
+            Ok(_) => Ok(BucketState::Owned),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                Ok(BucketState::Missing)
+            }
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                Ok(BucketState::Missing)
+            }
+            Err(e) => Err(s3_error("HeadBucket", name, &e)),
+        }
+    }
+
+    /// Creates a private bucket; one these keys already own counts as created.
+    pub async fn create_bucket(&self, name: &str) -> Result<(), CloudError> {
+        let result = self
+            .s3
+            .create_bucket()
+            .bucket(name)
+            .acl(BucketCannedAcl::Private)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(s3_error("CreateBucket", name, &e)),
+        }
+    }
+
+    /// Deletes an empty bucket; `Ok(false)` when there was none.
+    pub async fn delete_bucket(&self, name: &str) -> Result<bool, CloudError> {
+        match self.s3.delete_bucket().bucket(name).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("NoSuchBucket") => Ok(false),
+            Err(e) => Err(s3_error("DeleteBucket", name, &e)),
+        }
+    }
+}
+
+fn s3_error<E>(operation: &str, bucket: &str, error: &aws_sdk_s3::error::SdkError<E>) -> CloudError
+where
+    E: ProvideErrorMetadata + RequestId + std::error::Error + 'static,
+{
+    match error.code() {
+        Some(code) => CloudError::Api {
+            code: code.to_string(),
+            message: format!(
+                "Spaces {operation} of bucket {bucket}: {}",
+                error.message().unwrap_or("no message")
+            ),
+            request_id: error.request_id().map(str::to_string),
+        },
+        None => CloudError::Network(format!(
+            "Spaces {operation} of bucket {bucket}: {}",
+            DisplayErrorContext(error)
+        )),
+    }
+}
+
+impl DigitalOcean {
+    /// A private bucket named after the resource (Spaces buckets take no tags).
+    pub(super) async fn create_bucket_for(
+        &self,
+        ctx: &CreateContext,
+        resource: &PlannedResource,
+    ) -> Result<ResourceRecord, CloudError> {
+        let spaces = self.spaces().await?;
+        let tags = tag_map(&base_tags(&ctx.project_id));
+        if spaces.bucket_state(&resource.name).await? == BucketState::Owned {
+            ctx.progress
+                .report(&format!("bucket {} already exists", resource.name));
+        } else {
+            ctx.progress
+                .report(&format!("creating bucket {}", resource.name));
+            spaces.create_bucket(&resource.name).await?;
+        }
+        self.get_bucket(&resource.name, tags).await
+    }
+
+    pub(super) async fn get_bucket(
+        &self,
+        name: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<ResourceRecord, CloudError> {
+        let spaces = self.spaces().await?;
+        match spaces.bucket_state(name).await? {
+            BucketState::Missing => Err(CloudError::NotFound(format!("Spaces bucket {name}"))),
+            BucketState::Owned => Ok(ResourceRecord {
+                state: "available".into(),
+                endpoints: vec![format!(
+                    "{}/{name}",
+                    spaces.endpoint().trim_end_matches('/')
+                )],
+                tags,
+                ..record(ResourceKind::ObjectStorage, name, name, &self.region)
+            }),
+        }
+    }
+}

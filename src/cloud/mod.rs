@@ -1,0 +1,377 @@
+//! One trait for what a cloud can do, shared by the AWS and DigitalOcean clients, and the registry that builds
+//! those clients lazily (no client and no credential lookup happens before a tool needs one).
+//!
+//! Contract for implementations:
+//! - `create` is idempotent: before creating, it looks the resource up (DigitalOcean: by rift's tags and the
+//!   resource name; AWS: a client token derived from [`CreateContext::idempotency_key`], or tags + name) and
+//!   returns the existing resource instead of making a second one. The engine relies on this after a crash
+//!   between recording *intended* and *created*.
+//! - Everything created carries [`TAG_MANAGED_BY`] = [`TAG_MANAGED_BY_VALUE`] and [`TAG_PROJECT`] = the project
+//!   id (DigitalOcean spells them `managed-by:rift`, `rift-project:<id>`), plus the resource name.
+//! - `list` returns only resources tagged with the project; records carry tags as key → value whatever the
+//!   provider's spelling.
+//! - Errors never contain a secret (token, key, password, signed URL).
+//! - `monthly_cost` in records is left `None`: the caller fills it from the price catalog.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{PlannedResource, Provider, ResourceKind};
+
+pub mod aws;
+pub mod digitalocean;
+
+/// Tag key marking a resource as created by rift.
+pub const TAG_MANAGED_BY: &str = "managed-by";
+pub const TAG_MANAGED_BY_VALUE: &str = "rift";
+/// Tag key carrying the rift project id.
+pub const TAG_PROJECT: &str = "rift-project";
+
+/// What a cloud can do. Object-safe: the engine holds `Arc<dyn Cloud>`. One client serves one provider, one
+/// region and one set of credentials (see [`CloudAccess`]).
+#[async_trait::async_trait]
+pub trait Cloud: Send + Sync + fmt::Debug {
+    fn provider(&self) -> Provider;
+
+    /// Creates the planned resource (with its companions, e.g. an AWS VPC's subnets and gateway), or returns the
+    /// existing one if it was already created (see the module contract). Waits until it is usable or the
+    /// implementation's deadline passes, reporting progress through `ctx.progress`.
+    async fn create(
+        &self,
+        ctx: &CreateContext,
+        resource: &PlannedResource,
+    ) -> Result<ResourceRecord, CloudError>;
+
+    /// The resource's current record; `CloudError::NotFound` when it does not exist.
+    async fn get(&self, kind: ResourceKind, cloud_id: &str) -> Result<ResourceRecord, CloudError>;
+
+    /// Every resource tagged with this project in this client's region (all kinds).
+    async fn list(&self, project_id: &str) -> Result<Vec<ResourceRecord>, CloudError>;
+
+    /// Changes the size (instance type / droplet size / class / node type) or, for volumes and databases,
+    /// the storage. `CloudError::Unsupported` for kinds that cannot be resized.
+    async fn resize(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        to: &NewSize,
+        progress: &Progress,
+    ) -> Result<ResourceRecord, CloudError>;
+
+    /// Deletes the resource and the companions rift created with it (an AWS VPC's subnets, gateway and route
+    /// tables, in order). A resource that is already gone is `AlreadyGone`, not an error.
+    async fn delete(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        progress: &Progress,
+    ) -> Result<DeleteOutcome, CloudError>;
+}
+
+/// Builds a [`Cloud`] client for one provider. Called at most once per distinct [`CloudAccess`] per process.
+#[async_trait::async_trait]
+pub trait Connector: Send + Sync {
+    /// Resolves credentials and builds the client. Fails with `CloudError::Credentials` naming the environment
+    /// variables or profile to set when none are found.
+    async fn connect(&self, access: &CloudAccess) -> Result<Arc<dyn Cloud>, CloudError>;
+}
+
+/// Which account, region and credentials a client uses. Credentials are references, never secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CloudAccess {
+    pub provider: Provider,
+    pub region: String,
+    /// AWS: the profile named in the project's `aws_config.credentials`; `None` uses the standard chain.
+    pub aws_profile: Option<String>,
+    /// DigitalOcean: where the project's token lives; `None` uses `DIGITALOCEAN_TOKEN` /
+    /// `DIGITALOCEAN_ACCESS_TOKEN`.
+    pub token: Option<TokenRef>,
+}
+
+/// Where a secret lives. Only the reference is ever stored or shown; [`TokenRef::resolve`] reads the secret at
+/// the moment a client needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TokenRef {
+    /// An environment variable of the rift process: written `env:NAME`.
+    Env(String),
+}
+
+impl TokenRef {
+    /// Parses `env:NAME`; the error says what a reference looks like.
+    pub fn parse(text: &str) -> Result<TokenRef, String> {
+        let Some(name) = text.strip_prefix("env:") else {
+            return Err(format!(
+                "\"{}\" is not a token reference; write env:NAME to name the environment variable that holds \
+                 the token, e.g. env:DIGITALOCEAN_TOKEN",
+                crate::config::redact(text)
+            ));
+        };
+        let valid = !name.is_empty()
+            && name.len() <= 128
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if valid {
+            Ok(TokenRef::Env(name.to_string()))
+        } else {
+            Err(format!(
+                "\"env:{}\": an environment variable name has letters, digits and underscores and does not start \
+                 with a digit, e.g. env:DIGITALOCEAN_TOKEN",
+                crate::config::redact(name)
+            ))
+        }
+    }
+
+    /// Reads the secret. The error names the variable, never a value.
+    pub fn resolve(&self) -> Result<String, CloudError> {
+        match self {
+            TokenRef::Env(name) => match std::env::var(name) {
+                Ok(value) if !value.trim().is_empty() => Ok(value),
+                _ => Err(CloudError::Credentials(format!(
+                    "environment variable {name} (named by the project's token reference) is not set in rift's \
+                     environment"
+                ))),
+            },
+        }
+    }
+}
+
+impl fmt::Display for TokenRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenRef::Env(name) => write!(f, "env:{name}"),
+        }
+    }
+}
+
+/// What `create` knows besides the planned resource.
+#[derive(Debug, Clone)]
+pub struct CreateContext {
+    pub project_id: String,
+    /// The plan's deployment name (resource names already start with it).
+    pub plan_name: String,
+    /// Records of the resources this one depends on, by plan resource name (every name in
+    /// `resource.depends_on` is present): e.g. a droplet's VPC uuid, an instance's subnet and security group ids
+    /// (in the VPC record's `parts`), a load balancer's target instance ids.
+    pub dependencies: BTreeMap<String, ResourceRecord>,
+    /// Stable for this project + resource: the same value on every retry. Usable as an EC2 client token
+    /// (≤ 64 ASCII characters).
+    pub idempotency_key: String,
+    pub progress: Progress,
+}
+
+impl CreateContext {
+    /// The cloud id of a dependency, or an error naming it (the engine always provides them; this guards a
+    /// plan whose spec names something outside `depends_on`).
+    pub fn dependency(&self, name: &str) -> Result<&ResourceRecord, CloudError> {
+        self.dependencies.get(name).ok_or_else(|| {
+            CloudError::Invalid(format!(
+                "\"{name}\" has not been created yet; it must be listed in depends_on"
+            ))
+        })
+    }
+}
+
+/// The provider-neutral record of a cloud resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceRecord {
+    pub kind: ResourceKind,
+    pub provider: Provider,
+    /// The provider's id: droplet id, instance id, VPC uuid, bucket name, ARN for load balancers.
+    pub cloud_id: String,
+    pub name: String,
+    pub region: String,
+    /// Size slug for sized kinds; for volumes the size in GB.
+    pub size: Option<String>,
+    /// The provider's status word, e.g. "active", "running", "available".
+    pub state: String,
+    /// Public and private addresses and hostnames (with a port where one applies).
+    pub endpoints: Vec<String>,
+    /// Tags as key → value.
+    pub tags: BTreeMap<String, String>,
+    /// Ids of companion resources created with it, e.g. {"subnet-public-a": "subnet-…", "target-group": "arn:…"}.
+    #[serde(default)]
+    pub parts: BTreeMap<String, String>,
+    /// USD per month from rift's price catalog; filled by the caller.
+    pub monthly_cost: Option<f64>,
+}
+
+impl ResourceRecord {
+    /// The rift project this resource is tagged with.
+    pub fn project(&self) -> Option<&str> {
+        self.tags.get(TAG_PROJECT).map(String::as_str)
+    }
+
+    pub fn managed_by_rift(&self) -> bool {
+        self.tags.get(TAG_MANAGED_BY).map(String::as_str) == Some(TAG_MANAGED_BY_VALUE)
+    }
+}
+
+/// What to resize to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewSize {
+    /// A size slug of the mapping (already validated for the provider and kind).
+    Slug(String),
+    /// Storage in GB (volumes, database storage); only grows.
+    StorageGb(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteOutcome {
+    Deleted,
+    AlreadyGone,
+}
+
+/// Where a long operation reports what it is waiting for (MCP progress notifications when the client asked
+/// for them; nothing otherwise).
+#[derive(Clone, Default)]
+pub struct Progress(Option<Arc<ProgressFn>>);
+
+type ProgressFn = dyn Fn(&str) + Send + Sync;
+
+impl Progress {
+    pub fn none() -> Progress {
+        Progress(None)
+    }
+
+    pub fn new(report: impl Fn(&str) + Send + Sync + 'static) -> Progress {
+        Progress(Some(Arc::new(report)))
+    }
+
+    pub fn report(&self, message: &str) {
+        if let Some(report) = &self.0 {
+            report(message);
+        }
+    }
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(on)"
+        } else {
+            "Progress(off)"
+        })
+    }
+}
+
+/// A cloud call that failed. Messages are shown to the agent: they say what happened and never carry a secret.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CloudError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("the cloud API refused the request: {code}: {message}{}", request_id_suffix(.request_id))]
+    Api {
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error("the cloud API is rate limiting rift; retry after {}", retry_after_text(*.retry_after_s))]
+    Throttled { retry_after_s: Option<u64> },
+    #[error("timed out after {after_s} s waiting for {what}")]
+    Timeout { what: String, after_s: u64 },
+    #[error("no usable credentials: {0}")]
+    Credentials(String),
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("could not reach the cloud API: {0}")]
+    Network(String),
+}
+
+impl CloudError {
+    /// Whether the same call may succeed later without any change.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            CloudError::Throttled { .. } | CloudError::Timeout { .. } | CloudError::Network(_)
+        )
+    }
+}
+
+fn request_id_suffix(request_id: &Option<String>) -> String {
+    request_id
+        .as_ref()
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default()
+}
+
+fn retry_after_text(seconds: Option<u64>) -> String {
+    seconds.map_or_else(|| "a short wait".to_string(), |s| format!("{s} s"))
+}
+
+/// The clients of this process: connectors per provider, and the clients they built, per access. Cheap to
+/// clone; shared by every session.
+#[derive(Clone, Default)]
+pub struct Clouds {
+    connectors: Arc<HashMap<Provider, Arc<dyn Connector>>>,
+    clients: Arc<tokio::sync::Mutex<HashMap<CloudAccess, Arc<dyn Cloud>>>>,
+}
+
+impl fmt::Debug for Clouds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut providers: Vec<&Provider> = self.connectors.keys().collect();
+        providers.sort();
+        f.debug_struct("Clouds")
+            .field("providers", &providers)
+            .finish()
+    }
+}
+
+impl Clouds {
+    /// A registry with these connectors. Building it does no I/O.
+    pub fn new(connectors: impl IntoIterator<Item = (Provider, Arc<dyn Connector>)>) -> Clouds {
+        Clouds {
+            connectors: Arc::new(connectors.into_iter().collect()),
+            clients: Arc::default(),
+        }
+    }
+
+    /// The AWS and DigitalOcean clients of this build. Builds nothing and reads no credentials until a client
+    /// is needed.
+    pub fn builtin() -> Clouds {
+        let aws: Arc<dyn Connector> = Arc::new(aws::AwsConnector);
+        let digitalocean: Arc<dyn Connector> = Arc::new(digitalocean::DigitalOceanConnector);
+        Clouds::new([(Provider::Aws, aws), (Provider::Digitalocean, digitalocean)])
+    }
+
+    /// The client for this access, built on first use.
+    pub async fn client(&self, access: &CloudAccess) -> Result<Arc<dyn Cloud>, CloudError> {
+        let mut clients = self.clients.lock().await;
+        if let Some(client) = clients.get(access) {
+            return Ok(client.clone());
+        }
+        let Some(connector) = self.connectors.get(&access.provider) else {
+            return Err(CloudError::Credentials(format!(
+                "this rift build has no {} client; {}",
+                access.provider,
+                credentials_hint(access.provider)
+            )));
+        };
+        let client = connector.connect(access).await?;
+        clients.insert(access.clone(), client.clone());
+        Ok(client)
+    }
+}
+
+/// How a user gives rift credentials for a provider.
+pub fn credentials_hint(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Digitalocean => {
+            "set DIGITALOCEAN_TOKEN (or DIGITALOCEAN_ACCESS_TOKEN) in rift's environment, or give the project a \
+             do_config.token reference such as env:MY_DO_TOKEN"
+        }
+        Provider::Aws => {
+            "configure the AWS credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO or an \
+             instance role), or name a profile in the project's aws_config.credentials"
+        }
+    }
+}
+
+#[cfg(test)]
+pub mod memory;

@@ -1,0 +1,433 @@
+//! Settings and credential references. A TOML file (`--config`, `RIFT_CONFIG`, or `<config dir>/rift/config.toml`
+//! when present) is overridden by `RIFT_*` environment variables, which are overridden by flags. The policy
+//! defaults every project starts from live here.
+//!
+//! Secrets never enter rift's settings, store or answers: projects hold references (`env:NAME`, an AWS profile
+//! name), and anything that looks like a raw token or key is refused with a message saying how to reference it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::policy::Policy;
+
+/// Settings of one server process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The SQLite store.
+    pub state_path: PathBuf,
+    /// Whether mutating tools exist at all.
+    pub allow_writes: bool,
+    /// How long an approval token stays valid.
+    pub approval_ttl_s: u64,
+    /// The operator's policy: every project's policy applies under it.
+    pub policy: Policy,
+    /// The monthly budget (USD) a new project gets when it names none.
+    pub default_monthly_budget_usd: Option<f64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            state_path: default_state_path(),
+            allow_writes: false,
+            approval_ttl_s: DEFAULT_APPROVAL_TTL_S,
+            policy: Policy::default(),
+            default_monthly_budget_usd: None,
+        }
+    }
+}
+
+pub const DEFAULT_APPROVAL_TTL_S: u64 = 600;
+
+/// The config file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    state: Option<PathBuf>,
+    allow_writes: Option<bool>,
+    approval_ttl_s: Option<u64>,
+    monthly_budget_usd: Option<f64>,
+    policy: Option<Policy>,
+}
+
+/// What the command line says (flags and the environment variables clap reads for them).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub allow_writes: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("config file {path}: {message}")]
+    Secret { path: PathBuf, message: String },
+}
+
+/// Loads settings: file, then `RIFT_*` variables (read through `env`), then flags.
+pub fn load(
+    overrides: &Overrides,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let file_path = overrides.config.clone().or_else(|| {
+        let default = dirs::config_dir()?.join("rift").join("config.toml");
+        default.is_file().then_some(default)
+    });
+    let file = match &file_path {
+        Some(path) => read_file(path)?,
+        None => FileConfig::default(),
+    };
+    let mut settings = Settings::default();
+    if let Some(state) = file.state {
+        settings.state_path = state;
+    }
+    if let Some(allow) = file.allow_writes {
+        settings.allow_writes = allow;
+    }
+    if let Some(ttl) = file.approval_ttl_s {
+        settings.approval_ttl_s = ttl;
+    }
+    if let Some(policy) = file.policy {
+        settings.policy = policy;
+    }
+    settings.default_monthly_budget_usd = file.monthly_budget_usd;
+    apply_env(&mut settings, &env)?;
+    if let Some(state) = &overrides.state {
+        settings.state_path = state.clone();
+    }
+    if let Some(allow) = overrides.allow_writes {
+        settings.allow_writes = allow;
+    }
+    Ok(settings)
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value: toml::Value = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })?;
+    let json = serde_json::to_value(&value).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if let Some(found) = find_raw_secret(&json) {
+        return Err(ConfigError::Secret {
+            path: path.to_path_buf(),
+            message: found.to_string(),
+        });
+    }
+    value
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })
+}
+
+fn apply_env(
+    settings: &mut Settings,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    fn parse<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+        value.trim().parse().map_err(|_| ConfigError::Env {
+            name: name.to_string(),
+            message: format!("\"{}\" is not {what}", redact(value)),
+        })
+    }
+    if let Some(v) = env("RIFT_APPROVAL_TTL_S") {
+        settings.approval_ttl_s = parse("RIFT_APPROVAL_TTL_S", &v, "a number of seconds")?;
+    }
+    if let Some(v) = env("RIFT_MONTHLY_BUDGET_USD") {
+        settings.default_monthly_budget_usd =
+            Some(parse("RIFT_MONTHLY_BUDGET_USD", &v, "an amount in USD")?);
+    }
+    if let Some(v) = env("RIFT_MAX_RESOURCES_PER_PLAN") {
+        settings.policy.max_resources_per_plan =
+            parse("RIFT_MAX_RESOURCES_PER_PLAN", &v, "a whole number")?;
+    }
+    if let Some(v) = env("RIFT_MAX_CREATIONS_PER_HOUR") {
+        settings.policy.max_creations_per_hour =
+            parse("RIFT_MAX_CREATIONS_PER_HOUR", &v, "a whole number")?;
+    }
+    Ok(())
+}
+
+/// Parses a boolean flag value as `RIFT_ALLOW_WRITES` accepts it.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("\"{other}\" is not a boolean; use 1 or 0")),
+    }
+}
+
+/// `<data dir>/rift/state.db` (`$XDG_DATA_HOME` on Linux), or `./rift-state.db` where there is no data dir.
+pub fn default_state_path() -> PathBuf {
+    dirs::data_dir()
+        .map(|dir| dir.join("rift").join("state.db"))
+        .unwrap_or_else(|| PathBuf::from("rift-state.db"))
+}
+
+/// A raw secret found in some input: where, and what it looked like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawSecret {
+    /// JSON path of the field, e.g. "do_config.token".
+    pub field: String,
+    pub kind: SecretKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    DigitaloceanToken,
+    AwsAccessKeyId,
+    AwsSecretKey,
+}
+
+impl std::fmt::Display for RawSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, how) = match self.kind {
+            SecretKind::DigitaloceanToken => (
+                "a raw DigitalOcean token",
+                "put it in an environment variable of rift's process and pass a reference such as \
+                 env:DIGITALOCEAN_TOKEN",
+            ),
+            SecretKind::AwsAccessKeyId | SecretKind::AwsSecretKey => (
+                if self.kind == SecretKind::AwsAccessKeyId {
+                    "an AWS access key id"
+                } else {
+                    "an AWS secret access key"
+                },
+                "keep AWS keys in the AWS credential chain (environment, ~/.aws/credentials, SSO) and name a \
+                 profile in aws_config.credentials",
+            ),
+        };
+        write!(
+            f,
+            "{}: looks like {what}; rift never accepts or stores secrets: {how}",
+            self.field
+        )
+    }
+}
+
+/// Finds the first string in `value` that looks like a raw secret.
+pub fn find_raw_secret(value: &serde_json::Value) -> Option<RawSecret> {
+    fn walk(value: &serde_json::Value, path: &str) -> Option<RawSecret> {
+        let join = |key: &str| {
+            if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match value {
+            serde_json::Value::String(s) => secret_kind(s).map(|kind| RawSecret {
+                field: if path.is_empty() {
+                    "argument".to_string()
+                } else {
+                    path.to_string()
+                },
+                kind,
+            }),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                secret_kind(k)
+                    .map(|kind| RawSecret {
+                        field: join("<key>"),
+                        kind,
+                    })
+                    .or_else(|| walk(v, &join(k)))
+            }),
+            _ => None,
+        }
+    }
+    walk(value, "")
+}
+
+/// What kind of secret `text` contains, if any.
+pub fn secret_kind(text: &str) -> Option<SecretKind> {
+    // DigitalOcean personal, OAuth and refresh tokens.
+    if ["dop_v1_", "doo_v1_", "dor_v1_"]
+        .iter()
+        .any(|p| text.contains(p))
+    {
+        return Some(SecretKind::DigitaloceanToken);
+    }
+    let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '=')));
+    for word in words {
+        if is_aws_key_id(word) {
+            return Some(SecretKind::AwsAccessKeyId);
+        }
+        if is_aws_secret_key(word) {
+            return Some(SecretKind::AwsSecretKey);
+        }
+    }
+    None
+}
+
+fn is_aws_key_id(word: &str) -> bool {
+    word.len() == 20
+        && (word.starts_with("AKIA") || word.starts_with("ASIA"))
+        && word
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// 40 base64 characters with upper case, lower case and digits: hashes (lower-case hex) and names do not match.
+fn is_aws_secret_key(word: &str) -> bool {
+    word.len() == 40
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='))
+        && word.chars().any(|c| c.is_ascii_uppercase())
+        && word.chars().any(|c| c.is_ascii_lowercase())
+        && word.chars().any(|c| c.is_ascii_digit())
+}
+
+/// `text` for an error message: itself unless it looks like a secret, then a placeholder.
+pub fn redact(text: &str) -> String {
+    if secret_kind(text).is_some() {
+        "<redacted secret>".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const DO_TOKEN: &str =
+        "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn finds_raw_secrets_anywhere_and_says_how_to_reference_them() {
+        let found =
+            find_raw_secret(&json!({"do_config": {"region": "nyc3", "token": DO_TOKEN}})).unwrap();
+        assert_eq!(found.field, "do_config.token");
+        assert!(found.to_string().contains("env:DIGITALOCEAN_TOKEN"));
+        assert!(!found.to_string().contains("0123456789abcdef"));
+
+        let found =
+            find_raw_secret(&json!({"a": ["x", format!("key {AWS_SECRET} here")]})).unwrap();
+        assert_eq!(
+            (found.field.as_str(), found.kind),
+            ("a[1]", SecretKind::AwsSecretKey)
+        );
+        let found = find_raw_secret(&json!({"credentials": "AKIAIOSFODNN7EXAMPLE"})).unwrap();
+        assert_eq!(found.kind, SecretKind::AwsAccessKeyId);
+        assert!(found.to_string().contains("profile"));
+    }
+
+    #[test]
+    fn ordinary_values_are_not_secrets() {
+        for text in [
+            "env:DIGITALOCEAN_TOKEN",
+            "default",
+            "us-east-1",
+            "0123456789abcdef0123456789abcdef01234567", // a SHA-1 in hex
+            "plan-0123456789ab",
+            "shop-web-1",
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-lb/50dc6c495c0c9188",
+        ] {
+            assert_eq!(secret_kind(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let dir = tempdir();
+        let path = dir.join("config.toml");
+        std::fs::write(
+            &path,
+            "state = \"/from/file.db\"\nallow_writes = true\nmonthly_budget_usd = 100\n[policy]\nsizes = [\"t3.*\"]\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        let settings = load(&overrides, |_| None).unwrap();
+        assert_eq!(settings.state_path, PathBuf::from("/from/file.db"));
+        assert!(settings.allow_writes);
+        assert_eq!(settings.policy.sizes, vec!["t3.*".to_string()]);
+        assert_eq!(settings.policy.max_creations_per_hour, 30);
+        assert_eq!(settings.default_monthly_budget_usd, Some(100.0));
+
+        let env = |name: &str| (name == "RIFT_MONTHLY_BUDGET_USD").then(|| "250".to_string());
+        let overrides = Overrides {
+            config: Some(path),
+            state: Some(PathBuf::from("/flag.db")),
+            allow_writes: Some(false),
+        };
+        let settings = load(&overrides, env).unwrap();
+        assert_eq!(settings.default_monthly_budget_usd, Some(250.0));
+        assert_eq!(settings.state_path, PathBuf::from("/flag.db"));
+        assert!(!settings.allow_writes);
+    }
+
+    #[test]
+    fn bad_files_and_values_are_named() {
+        let dir = tempdir();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "[policy]\nmax_resource_per_plan = 3\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("bad.toml") && err.contains("max_resource_per_plan"),
+            "{err}"
+        );
+
+        std::fs::write(&path, format!("[policy]\nregions = [\"{DO_TOKEN}\"]\n")).unwrap();
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("raw DigitalOcean token") && !err.contains("0123456789abcdef"),
+            "{err}"
+        );
+
+        let err = load(&Overrides::default(), |n| {
+            (n == "RIFT_MAX_CREATIONS_PER_HOUR").then(|| "many".to_string())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("RIFT_MAX_CREATIONS_PER_HOUR"), "{err}");
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(parse_bool("1"), Ok(true));
+        assert_eq!(parse_bool("off"), Ok(false));
+        assert!(parse_bool("maybe").is_err());
+    }
+
+    fn tempdir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "rift-config-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

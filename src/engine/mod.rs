@@ -1,0 +1,354 @@
+//! Applies an approved plan: resources in dependency order, independent ones concurrently (bounded), each
+//! recorded *intended* before its cloud call and *created* with its cloud id after, so the store stays truthful
+//! through failures, cancellation and crashes; `reconcile` repairs what a crash left behind.
+
+mod cost;
+mod reconcile;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use schemars::JsonSchema;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+pub use cost::{monthly_costs, priced};
+pub use reconcile::{ReconcileReport, reconcile};
+
+use crate::cloud::{
+    CloudAccess, CloudError, Clouds, CreateContext, Progress, ResourceRecord, TokenRef,
+};
+use crate::model::{Plan, PlannedResource, Provider};
+use crate::store::{Project, Store, StoreError};
+
+/// Cloud calls in flight at once per apply: enough to overlap slow creates, few enough to stay clear of rate
+/// limits.
+pub const CONCURRENCY: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Numeric progress for the caller (MCP progress notifications): done of total, and what is happening.
+pub type Reporter = Arc<dyn Fn(u32, u32, String) + Send + Sync>;
+
+/// What an apply did, resource by resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct ApplyReport {
+    /// Created by this apply.
+    pub created: Vec<AppliedResource>,
+    /// Created earlier (by a previous apply); left as they are.
+    pub existing: Vec<AppliedResource>,
+    pub failed: Vec<Problem>,
+    /// Not attempted: a dependency failed, or the apply was cancelled.
+    pub skipped: Vec<Problem>,
+    pub cancelled: bool,
+}
+
+impl ApplyReport {
+    pub fn complete(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && !self.cancelled
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct AppliedResource {
+    pub name: String,
+    pub provider: Provider,
+    pub cloud_id: String,
+    pub monthly_cost: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Problem {
+    pub name: String,
+    pub reason: String,
+}
+
+/// The cloud access a project gives for one provider and region.
+pub fn access(
+    project: &Project,
+    provider: Provider,
+    region: &str,
+) -> Result<CloudAccess, EngineError> {
+    let token = match (provider, &project.do_config) {
+        (Provider::Digitalocean, Some(c)) => c
+            .token
+            .as_deref()
+            .map(TokenRef::parse)
+            .transpose()
+            .map_err(EngineError::Invalid)?,
+        _ => None,
+    };
+    let aws_profile = match (provider, &project.aws_config) {
+        (Provider::Aws, Some(c)) => c.credentials.clone(),
+        _ => None,
+    };
+    Ok(CloudAccess {
+        provider,
+        region: region.to_string(),
+        aws_profile,
+        token,
+    })
+}
+
+/// Applies plans for projects. Cheap to clone; clones share the per-project locks.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Store,
+    clouds: Clouds,
+    concurrency: usize,
+    /// One apply per project at a time: two concurrent applies of overlapping plans would otherwise race their
+    /// lookups-before-create in the cloud (DigitalOcean has no idempotency keys).
+    applying: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// A resource's fate inside one apply.
+enum Outcome {
+    Done(ResourceRecord, bool),
+    Failed(String),
+}
+
+impl Engine {
+    pub fn new(store: Store, clouds: Clouds) -> Engine {
+        Engine {
+            store,
+            clouds,
+            concurrency: CONCURRENCY,
+            applying: Arc::default(),
+        }
+    }
+
+    /// Applies `plan` in `project`. `costs` are the monthly costs per resource name (from the catalog).
+    /// Never returns early on a cloud failure: the report says what was created, what failed and what was
+    /// skipped; the store says the same.
+    pub async fn apply(
+        &self,
+        project: &Project,
+        plan: &Plan,
+        costs: &BTreeMap<String, f64>,
+        reporter: Option<Reporter>,
+        cancel: CancellationToken,
+    ) -> Result<ApplyReport, EngineError> {
+        let lock = self
+            .applying
+            .lock()
+            .map_err(|_| EngineError::Invalid("the apply lock is poisoned".to_string()))?
+            .entry(project.id.clone())
+            .or_default()
+            .clone();
+        let _one_apply_per_project = lock.lock().await;
+        let total = u32::try_from(plan.resources.len()).unwrap_or(u32::MAX);
+        let done_count = Arc::new(AtomicU32::new(0));
+        let report_progress = |message: String| {
+            if let Some(r) = &reporter {
+                r(done_count.load(Ordering::SeqCst), total, message);
+            }
+        };
+        let mut report = ApplyReport::default();
+        let mut done: BTreeMap<String, ResourceRecord> = BTreeMap::new();
+        let mut failed: BTreeSet<String> = BTreeSet::new();
+        let mut pending: Vec<&PlannedResource> = plan.resources.iter().collect();
+        let mut running = FuturesUnordered::new();
+
+        loop {
+            // Anything whose dependency failed (or was skipped) is skipped, transitively, in plan order.
+            let mut still = Vec::with_capacity(pending.len());
+            for r in pending {
+                if let Some(dep) = r.depends_on.iter().find(|d| failed.contains(*d)) {
+                    report.skipped.push(Problem {
+                        name: r.name.clone(),
+                        reason: format!("depends on {dep}, which was not created"),
+                    });
+                    failed.insert(r.name.clone());
+                } else {
+                    still.push(r);
+                }
+            }
+            pending = still;
+            if cancel.is_cancelled() && !report.cancelled {
+                report.cancelled = true;
+                for r in pending.drain(..) {
+                    report.skipped.push(Problem {
+                        name: r.name.clone(),
+                        reason: "the apply was cancelled before it started".to_string(),
+                    });
+                }
+            }
+            // Start everything ready, up to the bound.
+            let mut waiting = Vec::with_capacity(pending.len());
+            for r in pending {
+                let ready = r
+                    .depends_on
+                    .iter()
+                    .all(|d| done.contains_key(d) || plan.resource(d).is_none());
+                if ready && running.len() < self.concurrency {
+                    let dependencies: BTreeMap<String, ResourceRecord> = r
+                        .depends_on
+                        .iter()
+                        .filter_map(|d| done.get(d).map(|rec| (d.clone(), rec.clone())))
+                        .collect();
+                    let progress = {
+                        let reporter = reporter.clone();
+                        let done_count = done_count.clone();
+                        let name = r.name.clone();
+                        Progress::new(move |m: &str| {
+                            if let Some(rep) = &reporter {
+                                rep(
+                                    done_count.load(Ordering::SeqCst),
+                                    total,
+                                    format!("{name}: {m}"),
+                                );
+                            }
+                        })
+                    };
+                    report_progress(format!("creating {}", r.name));
+                    running.push(self.create_one(
+                        project,
+                        plan,
+                        r,
+                        dependencies,
+                        costs.get(&r.name).copied(),
+                        progress,
+                    ));
+                } else {
+                    waiting.push(r);
+                }
+            }
+            pending = waiting;
+            let Some((name, outcome)) = running.next().await else {
+                break;
+            };
+            done_count.fetch_add(1, Ordering::SeqCst);
+            match outcome {
+                Outcome::Done(record, fresh) => {
+                    let applied = AppliedResource {
+                        name: name.clone(),
+                        provider: record.provider,
+                        cloud_id: record.cloud_id.clone(),
+                        monthly_cost: record.monthly_cost,
+                    };
+                    report_progress(format!("{name} ready ({})", record.cloud_id));
+                    if fresh {
+                        report.created.push(applied);
+                    } else {
+                        report.existing.push(applied);
+                    }
+                    done.insert(name, record);
+                }
+                Outcome::Failed(reason) => {
+                    report_progress(format!("{name} failed"));
+                    report.failed.push(Problem {
+                        name: name.clone(),
+                        reason,
+                    });
+                    failed.insert(name);
+                }
+            }
+        }
+        // Anything left waits on something that never finished (only possible with a dependency cycle, which
+        // the planner rules out); reporting it keeps the report complete.
+        for r in pending {
+            report.skipped.push(Problem {
+                name: r.name.clone(),
+                reason: "its dependencies never completed".to_string(),
+            });
+        }
+        Ok(report)
+    }
+
+    async fn create_one(
+        &self,
+        project: &Project,
+        plan: &Plan,
+        resource: &PlannedResource,
+        dependencies: BTreeMap<String, ResourceRecord>,
+        monthly_cost: Option<f64>,
+        progress: Progress,
+    ) -> (String, Outcome) {
+        let name = resource.name.clone();
+        let outcome = self
+            .try_create(
+                project,
+                plan,
+                resource,
+                dependencies,
+                monthly_cost,
+                progress,
+            )
+            .await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let message = e.to_string();
+                // Best effort: if even this write fails the row stays `intended`, which reconcile resolves.
+                if let Err(store_error) = self.store.mark_failed(&project.id, &name, &message) {
+                    tracing::warn!("could not record the failure of {name}: {store_error}");
+                }
+                Outcome::Failed(message)
+            }
+        };
+        (name, outcome)
+    }
+
+    async fn try_create(
+        &self,
+        project: &Project,
+        plan: &Plan,
+        resource: &PlannedResource,
+        dependencies: BTreeMap<String, ResourceRecord>,
+        monthly_cost: Option<f64>,
+        progress: Progress,
+    ) -> Result<Outcome, CreateError> {
+        if let Some(existing) =
+            self.store
+                .record_intended(&project.id, Some(&plan.plan_id), resource, monthly_cost)?
+            && let Some(record) = existing.record
+        {
+            return Ok(Outcome::Done(record, false));
+        }
+        let access =
+            access(project, resource.provider, &resource.region).map_err(CreateError::Engine)?;
+        let client = self.clouds.client(&access).await?;
+        let ctx = CreateContext {
+            project_id: project.id.clone(),
+            plan_name: plan.name.clone(),
+            dependencies,
+            idempotency_key: idempotency_key(&project.id, &resource.name),
+            progress,
+        };
+        let mut record = client.create(&ctx, resource).await?;
+        record.monthly_cost = monthly_cost;
+        self.store
+            .mark_created(&project.id, &resource.name, &record)?;
+        Ok(Outcome::Done(record, true))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CreateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    #[error(transparent)]
+    Engine(EngineError),
+}
+
+/// Same project + resource name → same key, on every retry and after a restart; 37 ASCII characters, within
+/// the EC2 client token limit of 64.
+pub fn idempotency_key(project_id: &str, resource_name: &str) -> String {
+    let digest = Sha256::digest(format!("{project_id}\n{resource_name}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("rift-{hex}")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,216 @@
+//! Cost tools: `estimate_cost` and `compare_providers` (read-only, offline) and `refresh_prices` (fetches live
+//! prices into the local overlay).
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Args, RiftServer};
+use crate::model::{DeploymentRequest, Plan, Provider};
+use crate::planner;
+use crate::pricing::refresh::{self, DigitalOceanSource, RefreshOptions, RefreshReport};
+use crate::pricing::{self, Comparison, Estimate, PricingError, Usage, UsageInput};
+
+/// Exactly one of plan_id and request, plus optional usage.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateCostArgs {
+    /// A plan_id from plan_deployment.
+    #[serde(default)]
+    pub plan_id: Option<String>,
+    /// Or the requirements, as plan_deployment takes them.
+    #[serde(default)]
+    pub request: Option<DeploymentRequest>,
+    /// Usage for traffic-based charges; without it they are left out (and the estimate says so).
+    #[serde(default)]
+    pub usage: Option<UsageInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareProvidersArgs {
+    /// The requirements, as plan_deployment takes them; providers are overridden per side.
+    pub request: DeploymentRequest,
+    /// Usage for traffic-based charges, as for estimate_cost.
+    #[serde(default)]
+    pub usage: Option<UsageInput>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshPricesArgs {
+    /// Providers to refresh; default both.
+    #[serde(default)]
+    pub providers: Option<Vec<Provider>>,
+    /// AWS regions to fetch; default ["us-east-1"].
+    #[serde(default)]
+    pub aws_regions: Option<Vec<String>>,
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+#[tool_router(router = cost_router, vis = "pub(super)")]
+impl RiftServer {
+    #[tool(
+        description = "Monthly cost of a plan (plan_id) or of requirements (request, as for plan_deployment), line by line: unit price x quantity (x 730 h on AWS), each with its catalog entry, source, date and verified flag; hidden costs (public IPv4, NAT, storage, standbys, Multi-AZ, backups); totals per provider; warnings. Traffic-based charges need usage: {\"profile\": \"small\"|\"medium\"|\"large\"} or numbers.",
+        annotations(
+            title = "Estimate cost",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    pub async fn estimate_cost(
+        &self,
+        Parameters(Args(args)): Parameters<Args<EstimateCostArgs>>,
+    ) -> Result<Json<Estimate>, String> {
+        let plan = self.plan_for(args.plan_id, args.request)?;
+        let usage = Usage::from_input(args.usage.as_ref(), "usage").map_err(|e| e.to_string())?;
+        let prices = self.state.prices.current().map_err(|e| e.to_string())?;
+        pricing::estimate(&plan, &prices, &usage, today())
+            .map(Json)
+            .map_err(|e| e.to_string())
+    }
+
+    #[tool(
+        description = "Requirements (as for plan_deployment) planned and priced on DigitalOcean and on AWS side by side, per component and in total, line by line, plus the cheapest valid mix with its cross-cloud transfer cost and latency caveat. Stores each side's plan. Optional usage as for estimate_cost.",
+        annotations(
+            title = "Compare providers",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    pub async fn compare_providers(
+        &self,
+        Parameters(Args(args)): Parameters<Args<CompareProvidersArgs>>,
+    ) -> Result<Json<Comparison>, String> {
+        let usage = Usage::from_input(args.usage.as_ref(), "usage").map_err(|e| e.to_string())?;
+        let prices = self.state.prices.current().map_err(|e| e.to_string())?;
+        let (comparison, plans) = pricing::compare(&args.request, &prices, &usage, today())
+            .map_err(|e| match e {
+                PricingError::Plan(e) => format!("request.{e}"),
+                other => other.to_string(),
+            })?;
+        for plan in plans {
+            self.state.plans.insert(plan);
+        }
+        Ok(Json(comparison))
+    }
+
+    #[tool(
+        description = "Fetch live prices into the local overlay that later estimates prefer: DigitalOcean droplets via GET /v2/sizes (needs DIGITALOCEAN_TOKEN), AWS EC2, RDS, ElastiCache and EBS via the Price List API (needs AWS credentials). Changes nothing in any cloud.",
+        annotations(
+            title = "Refresh prices",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn refresh_prices(
+        &self,
+        Parameters(Args(args)): Parameters<Args<RefreshPricesArgs>>,
+    ) -> Result<Json<RefreshReport>, String> {
+        let data_dir = self
+            .state
+            .prices
+            .dir()
+            .ok_or("no data directory to write the price overlay to: set RIFT_DATA_DIR")?
+            .to_path_buf();
+        let options = RefreshOptions {
+            providers: args.providers.unwrap_or_default(),
+            aws_regions: args.aws_regions.unwrap_or_default(),
+            data_dir,
+            today: today(),
+            digitalocean: DigitalOceanSource::from_env(),
+        };
+        let report = refresh::refresh(&options)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.state.prices.invalidate();
+        Ok(Json(report))
+    }
+}
+
+impl RiftServer {
+    /// The cost tools. Their `request` is plan_deployment's argument, whose schema already documents every
+    /// field; the copies here drop those descriptions, because tools/list is context an agent pays for.
+    pub(super) fn cost_tools() -> ToolRouter<RiftServer> {
+        let mut tools = ToolRouter::new();
+        for mut route in Self::cost_router() {
+            let schema = std::sync::Arc::make_mut(&mut route.attr.input_schema);
+            if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+                for name in REQUEST_DEFS {
+                    if let Some(Value::Object(def)) = defs.get_mut(name) {
+                        drop_property_descriptions(def);
+                    }
+                }
+            }
+            tools.add_route(route);
+        }
+        tools
+    }
+
+    /// The plan to price: a stored one, or one made from the requirements (and stored, so its id works later).
+    fn plan_for(
+        &self,
+        plan_id: Option<String>,
+        request: Option<DeploymentRequest>,
+    ) -> Result<Plan, String> {
+        check_one_of(plan_id.as_deref(), request.as_ref())?;
+        match (plan_id, request) {
+            (Some(id), _) => self.stored_plan(&id),
+            (None, Some(request)) => {
+                let plan = planner::plan(&request).map_err(|e| format!("request.{e}"))?;
+                self.state.plans.insert(plan.clone());
+                Ok(plan)
+            }
+            (None, None) => Err(NEITHER.to_string()),
+        }
+    }
+
+    fn stored_plan(&self, id: &str) -> Result<Plan, String> {
+        self.state.plans.get(id).ok_or_else(|| {
+            let known = self.state.plans.ids();
+            let listed = if known.is_empty() {
+                "none yet".to_string()
+            } else {
+                known.iter().rev().take(5).cloned().collect::<Vec<_>>().join(", ")
+            };
+            format!(
+                "plan_id: unknown plan \"{id}\" (plans made in this server session: {listed}); call plan_deployment first, or pass the requirements as request"
+            )
+        })
+    }
+}
+
+/// The schema definitions that make up a `DeploymentRequest`.
+const REQUEST_DEFS: [&str; 3] = ["DeploymentRequest", "Regions", "Component"];
+
+fn drop_property_descriptions(def: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Object(properties)) = def.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Value::Object(property) = property {
+                property.remove("description");
+            }
+        }
+    }
+}
+
+const NEITHER: &str = "give plan_id (from plan_deployment) or request (the requirements, as plan_deployment takes them)";
+
+fn check_one_of(plan_id: Option<&str>, request: Option<&DeploymentRequest>) -> Result<(), String> {
+    match (plan_id, request) {
+        (Some(_), Some(_)) => Err("give either plan_id or request, not both".to_string()),
+        (None, None) => Err(NEITHER.to_string()),
+        _ => Ok(()),
+    }
+}

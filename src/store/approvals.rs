@@ -1,0 +1,96 @@
+//! Issued approval tokens (only their hashes) and the signing key. Using a token is one conditional update, so
+//! two concurrent calls with the same token cannot both succeed.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::db::{Store, StoreError};
+
+/// An issued approval, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRow {
+    pub token_hash: String,
+    pub project_id: String,
+    pub tool: String,
+    pub request_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl Store {
+    /// The key approvals are signed with, generated on first use and kept in the store (so tokens survive a
+    /// restart and are worthless against another store).
+    pub fn approval_key(&self) -> Result<Vec<u8>, StoreError> {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh)
+            .map_err(|e| StoreError::Sqlite(format!("no randomness for the approval key: {e}")))?;
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('approval_key', ?1)",
+                [&fresh[..]],
+            )?;
+            c.query_row(
+                "SELECT value FROM meta WHERE key = 'approval_key'",
+                [],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    /// Records an issued token, and forgets tokens that expired over a day ago (the activity log keeps the
+    /// history; an expired token is refused as unknown either way).
+    pub fn insert_approval(&self, row: &ApprovalRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM approvals WHERE expires_at < ?1",
+                [row.created_at - 86_400],
+            )?;
+            c.execute(
+                "INSERT INTO approvals (token_hash, project_id, tool, request_hash, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    row.token_hash,
+                    row.project_id,
+                    row.tool,
+                    row.request_hash,
+                    row.created_at,
+                    row.expires_at
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn approval(&self, token_hash: &str) -> Result<Option<ApprovalRow>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT token_hash, project_id, tool, request_hash, created_at, expires_at, used_at
+                 FROM approvals WHERE token_hash = ?1",
+                [token_hash],
+                |r| {
+                    Ok(ApprovalRow {
+                        token_hash: r.get(0)?,
+                        project_id: r.get(1)?,
+                        tool: r.get(2)?,
+                        request_hash: r.get(3)?,
+                        created_at: r.get(4)?,
+                        expires_at: r.get(5)?,
+                        used_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// Marks the approval used; false when it was used already (by this or a concurrent call).
+    pub fn use_approval(&self, token_hash: &str, at: i64) -> Result<bool, StoreError> {
+        let changed = self.with(|c| {
+            c.execute(
+                "UPDATE approvals SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
+                params![token_hash, at],
+            )
+        })?;
+        Ok(changed == 1)
+    }
+}

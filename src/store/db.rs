@@ -1,0 +1,340 @@
+//! Opening the SQLite file: lazily (never before a tool needs it), in WAL mode with a busy timeout, migrated to
+//! the current schema in one transaction per step, with clear errors for corrupt, locked or newer files.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+/// Each step takes the schema from version `i` to `i + 1`; a released step never changes (a store written by
+/// an older rift replays only the steps it lacks).
+const MIGRATIONS: &[&str] = &[
+    // 1: projects and the plans the foundation kept in memory.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+     CREATE TABLE projects (
+         id TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL);
+     CREATE TABLE plans (
+         id TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         created_at INTEGER NOT NULL);",
+    // 2: approvals, resources and the append-only activity log.
+    "CREATE TABLE approvals (
+         token_hash TEXT PRIMARY KEY,
+         project_id TEXT NOT NULL,
+         tool TEXT NOT NULL,
+         request_hash TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         expires_at INTEGER NOT NULL,
+         used_at INTEGER);
+     CREATE TABLE resources (
+         project_id TEXT NOT NULL REFERENCES projects(id),
+         name TEXT NOT NULL,
+         plan_id TEXT,
+         kind TEXT NOT NULL,
+         provider TEXT NOT NULL,
+         region TEXT NOT NULL,
+         state TEXT NOT NULL CHECK (state IN ('intended', 'created', 'failed', 'deleted', 'gone')),
+         cloud_id TEXT,
+         planned TEXT,
+         record TEXT,
+         monthly_cost REAL,
+         managed INTEGER NOT NULL DEFAULT 1,
+         error TEXT,
+         intended_at INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL,
+         PRIMARY KEY (project_id, name));
+     CREATE INDEX resources_by_intended_at ON resources(project_id, intended_at);
+     CREATE TABLE activity (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         at INTEGER NOT NULL,
+         project_id TEXT,
+         client TEXT,
+         tool TEXT NOT NULL,
+         action TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         detail TEXT NOT NULL);
+     CREATE TRIGGER activity_is_append_only_u BEFORE UPDATE ON activity
+         BEGIN SELECT RAISE(ABORT, 'the activity log is append-only'); END;
+     CREATE TRIGGER activity_is_append_only_d BEFORE DELETE ON activity
+         BEGIN SELECT RAISE(ABORT, 'the activity log is append-only'); END;",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the state file {path} is not a rift store or is corrupt ({detail}); move it aside or start rift with \
+         --state pointing elsewhere"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "the state file {path} is locked by another process (waited 5 s); stop the other rift or use another \
+         --state"
+    )]
+    Locked { path: PathBuf },
+    #[error("cannot open the state file {path}: {detail}")]
+    CannotOpen { path: PathBuf, detail: String },
+    #[error(
+        "the state file {path} was written by a newer rift (schema {found}, this rift knows {known}); upgrade rift"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("state store: {0}")]
+    Sqlite(String),
+    #[error("state store: a stored {what} is unreadable: {detail}")]
+    Decode { what: &'static str, detail: String },
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl StoreError {
+    fn from_sqlite(path: &Path, e: rusqlite::Error) -> StoreError {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            },
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
+                path: path.to_path_buf(),
+            },
+            Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+                StoreError::CannotOpen {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                }
+            }
+            _ => StoreError::Sqlite(e.to_string()),
+        }
+    }
+}
+
+/// The store: one SQLite file shared by every session of the process. Cheap to clone. Opening happens on the
+/// first call that needs it; a failed open is retried on the next call (a lock may have been released).
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: Arc<PathBuf>,
+    conn: Arc<Mutex<Option<Connection>>>,
+}
+
+impl Store {
+    /// A store at `path`; no I/O until it is used.
+    pub fn new(path: impl Into<PathBuf>) -> Store {
+        Store {
+            path: Arc::new(path.into()),
+            conn: Arc::default(),
+        }
+    }
+
+    /// Runs `f` on the open connection. Calls are short (single-row reads and writes); they serialize on one
+    /// connection, which SQLite would do for writers anyway.
+    pub(super) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Sqlite("the connection lock is poisoned".to_string()))?;
+        if guard.is_none() {
+            *guard = Some(open(&self.path)?);
+        }
+        let Some(conn) = guard.as_mut() else {
+            return Err(StoreError::Sqlite("the store is not open".to_string()));
+        };
+        f(conn).map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    /// Opens (and migrates) now.
+    #[cfg(test)]
+    pub fn open_now(&self) -> Result<(), StoreError> {
+        self.with(|_| Ok(()))
+    }
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let err = |e: rusqlite::Error| StoreError::from_sqlite(path, e);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::CannotOpen {
+            path: path.to_path_buf(),
+            detail: format!("cannot create {}: {e}", dir.display()),
+        })?;
+    }
+    let existed = path.exists();
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
+    if !existed {
+        restrict_permissions(path);
+    }
+    conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+    // The first statement that reads the file: a non-database fails here with NOTADB.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(err)?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+/// The store holds the approval signing key: only its owner may read it.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!("could not restrict permissions of {}: {e}", path.display());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |e: rusqlite::Error| StoreError::from_sqlite(path, e);
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(err)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (index, step) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(step).map_err(err)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        tracing::info!(
+            "state store {} migrated to schema {}",
+            path.display(),
+            index + 1
+        );
+    }
+    Ok(())
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A stored timestamp as RFC 3339 for answers.
+pub fn rfc3339(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rift-store-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("state.db")
+    }
+
+    #[test]
+    fn a_store_at_an_older_schema_is_migrated_and_keeps_its_data() {
+        let path = temp_path("migrate");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO plans (id, body, created_at) VALUES ('plan-old', '{}', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::new(&path);
+        let (version, plans, has_resources): (i64, i64, i64) = store
+            .with(|c| {
+                Ok((
+                    c.pragma_query_value(None, "user_version", |r| r.get(0))?,
+                    c.query_row("SELECT count(*) FROM plans", [], |r| r.get(0))?,
+                    c.query_row(
+                        "SELECT count(*) FROM sqlite_master WHERE name = 'resources'",
+                        [],
+                        |r| r.get(0),
+                    )?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((version, plans, has_resources), (SCHEMA_VERSION, 1, 1));
+    }
+
+    #[test]
+    fn corrupt_newer_and_locked_files_give_clear_errors() {
+        let path = temp_path("corrupt");
+        std::fs::write(
+            &path,
+            b"this is not a database, it is a shopping list\n".repeat(100),
+        )
+        .unwrap();
+        let err = Store::new(&path).open_now().unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+        assert!(err.to_string().contains("--state"), "{err}");
+
+        let path = temp_path("newer");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = Store::new(&path).open_now().unwrap_err();
+        assert!(err.to_string().contains("newer rift"), "{err}");
+
+        let path = temp_path("locked");
+        Store::new(&path).open_now().unwrap();
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let store = Store::new(&path);
+        // A shorter wait than the real 5 s keeps the test fast; the mapping is the same.
+        let err = store
+            .with(|c| {
+                c.busy_timeout(Duration::from_millis(50))?;
+                c.execute(
+                    "INSERT INTO plans (id, body, created_at) VALUES ('p', '{}', 1)",
+                    [],
+                )
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn the_activity_log_is_append_only() {
+        let store = Store::new(temp_path("append-only"));
+        let err = store
+            .with(|c| {
+                c.execute(
+                    "INSERT INTO activity (at, tool, action, outcome, detail) VALUES (1, 't', 'a', 'o', 'd')",
+                    [],
+                )?;
+                c.execute("UPDATE activity SET outcome = 'changed'", [])
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+}

@@ -1,0 +1,392 @@
+//! What each project owns: one row per resource name, recorded *intended* before the cloud call and *created*
+//! (with the cloud id and record) after it, so a crash between the two is visible and can be reconciled.
+
+use rusqlite::{OptionalExtension, Row, params};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::db::{Store, StoreError, now, rfc3339};
+use crate::cloud::ResourceRecord;
+use crate::model::{PlannedResource, Provider, ResourceKind};
+
+/// Where a resource is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceState {
+    /// Recorded before the cloud call; not yet confirmed.
+    Intended,
+    Created,
+    /// The cloud call failed; nothing is known to exist.
+    Failed,
+    Deleted,
+    /// Recorded as created but no longer found in the cloud.
+    Gone,
+}
+
+impl ResourceState {
+    fn as_str(self) -> &'static str {
+        match self {
+            ResourceState::Intended => "intended",
+            ResourceState::Created => "created",
+            ResourceState::Failed => "failed",
+            ResourceState::Deleted => "deleted",
+            ResourceState::Gone => "gone",
+        }
+    }
+
+    fn parse(text: &str) -> Option<ResourceState> {
+        [
+            ResourceState::Intended,
+            ResourceState::Created,
+            ResourceState::Failed,
+            ResourceState::Deleted,
+            ResourceState::Gone,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// Whether the resource exists (or may exist) in the cloud and costs money.
+    pub fn is_live(self) -> bool {
+        matches!(self, ResourceState::Intended | ResourceState::Created)
+    }
+}
+
+/// A resource as the store knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct StoredResource {
+    pub name: String,
+    pub kind: ResourceKind,
+    pub provider: Provider,
+    pub region: String,
+    pub state: ResourceState,
+    pub cloud_id: Option<String>,
+    pub size: Option<String>,
+    /// USD per month from the price catalog.
+    pub monthly_cost: Option<f64>,
+    pub endpoints: Vec<String>,
+    /// The plan that created it (null when reconcile found it).
+    pub plan_id: Option<String>,
+    /// Created by rift (tagged managed-by=rift).
+    pub managed: bool,
+    /// Why the last operation on it failed.
+    pub error: Option<String>,
+    pub updated_at: String,
+    /// What was planned (kept for re-applies and resizes; not shown).
+    #[serde(skip)]
+    pub planned: Option<PlannedResource>,
+    /// The cloud's last record of it.
+    #[serde(skip)]
+    pub record: Option<ResourceRecord>,
+}
+
+const COLUMNS: &str = "name, kind, provider, region, state, cloud_id, planned, record, monthly_cost, plan_id, \
+                       managed, error, updated_at";
+
+impl Store {
+    /// Records that `planned` is about to be created. Returns the existing row instead when it is already
+    /// created (the caller skips it: re-applying never creates twice).
+    pub fn record_intended(
+        &self,
+        project_id: &str,
+        plan_id: Option<&str>,
+        planned: &PlannedResource,
+        monthly_cost: Option<f64>,
+    ) -> Result<Option<StoredResource>, StoreError> {
+        let body = json(planned, "planned resource")?;
+        // Check and record in one transaction: two applies of the same plan cannot both decide to create.
+        let existing = self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let sql = format!("SELECT {COLUMNS} FROM resources WHERE project_id = ?1 AND name = ?2");
+            let existing = tx
+                .query_row(&sql, [project_id, planned.name.as_str()], raw)
+                .optional()?;
+            let blocks = existing.as_ref().is_some_and(|row| {
+                row.4 == ResourceState::Created.as_str()
+                    || row.1 != planned.kind.as_str()
+                    || row.2 != planned.provider.as_str()
+            });
+            if !blocks {
+                tx.execute(
+                    "INSERT INTO resources (project_id, name, plan_id, kind, provider, region, state, planned,
+                                            monthly_cost, managed, intended_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'intended', ?7, ?8, 1, ?9, ?9)
+                     ON CONFLICT (project_id, name) DO UPDATE SET
+                         plan_id = excluded.plan_id, region = excluded.region, state = 'intended',
+                         planned = excluded.planned, monthly_cost = excluded.monthly_cost, error = NULL,
+                         intended_at = excluded.intended_at, updated_at = excluded.updated_at",
+                    params![
+                        project_id,
+                        planned.name,
+                        plan_id,
+                        planned.kind.as_str(),
+                        planned.provider.as_str(),
+                        planned.region,
+                        body,
+                        monthly_cost,
+                        now()
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(existing.filter(|_| blocks))
+        })?;
+        let Some(existing) = existing.map(decode).transpose()? else {
+            return Ok(None);
+        };
+        if existing.state == ResourceState::Created
+            && existing.provider == planned.provider
+            && existing.kind == planned.kind
+        {
+            return Ok(Some(existing));
+        }
+        Err(StoreError::Conflict(format!(
+            "project {project_id} already has a {} {} named {}; choose another name",
+            existing.provider, existing.kind, planned.name
+        )))
+    }
+
+    /// The cloud confirmed the resource.
+    pub fn mark_created(
+        &self,
+        project_id: &str,
+        name: &str,
+        record: &ResourceRecord,
+    ) -> Result<(), StoreError> {
+        let body = json(record, "resource record")?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE resources SET state = 'created', cloud_id = ?3, record = ?4, error = NULL,
+                        monthly_cost = coalesce(?5, monthly_cost), updated_at = ?6
+                 WHERE project_id = ?1 AND name = ?2",
+                params![
+                    project_id,
+                    name,
+                    record.cloud_id,
+                    body,
+                    record.monthly_cost,
+                    now()
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// A fresh record from the cloud (after a resize or a refresh), with its cost.
+    pub fn update_record(
+        &self,
+        project_id: &str,
+        name: &str,
+        record: &ResourceRecord,
+    ) -> Result<(), StoreError> {
+        self.mark_created(project_id, name, record)
+    }
+
+    /// What rift now intends the resource to be (after a resize), so the next change prices it right.
+    pub fn set_planned(
+        &self,
+        project_id: &str,
+        name: &str,
+        planned: &PlannedResource,
+    ) -> Result<(), StoreError> {
+        let body = json(planned, "planned resource")?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE resources SET planned = ?3, updated_at = ?4 WHERE project_id = ?1 AND name = ?2",
+                params![project_id, name, body, now()],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn mark_failed(&self, project_id: &str, name: &str, error: &str) -> Result<(), StoreError> {
+        self.set_state(project_id, name, ResourceState::Failed, Some(error))
+    }
+
+    pub fn mark_deleted(&self, project_id: &str, name: &str) -> Result<(), StoreError> {
+        self.set_state(project_id, name, ResourceState::Deleted, None)
+    }
+
+    pub fn mark_gone(&self, project_id: &str, name: &str) -> Result<(), StoreError> {
+        self.set_state(project_id, name, ResourceState::Gone, None)
+    }
+
+    fn set_state(
+        &self,
+        project_id: &str,
+        name: &str,
+        state: ResourceState,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE resources SET state = ?3, error = ?4, updated_at = ?5
+                 WHERE project_id = ?1 AND name = ?2",
+                params![project_id, name, state.as_str(), error, now()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// A tagged resource found in the cloud that the store did not know (or knew only as intended).
+    pub fn record_discovered(
+        &self,
+        project_id: &str,
+        record: &ResourceRecord,
+    ) -> Result<(), StoreError> {
+        let body = json(record, "resource record")?;
+        self.with(|c| {
+            let at = now();
+            c.execute(
+                "INSERT INTO resources (project_id, name, kind, provider, region, state, cloud_id, record,
+                                        monthly_cost, managed, intended_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'created', ?6, ?7, ?8, ?9, ?10, ?10)
+                 ON CONFLICT (project_id, name) DO UPDATE SET
+                     state = 'created', cloud_id = excluded.cloud_id, record = excluded.record, error = NULL,
+                     monthly_cost = coalesce(excluded.monthly_cost, monthly_cost),
+                     updated_at = excluded.updated_at",
+                params![
+                    project_id,
+                    record.name,
+                    record.kind.as_str(),
+                    record.provider.as_str(),
+                    record.region,
+                    record.cloud_id,
+                    body,
+                    record.monthly_cost,
+                    record.managed_by_rift(),
+                    at
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn resource(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<StoredResource>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM resources WHERE project_id = ?1 AND name = ?2");
+        let row = self.with(|c| c.query_row(&sql, [project_id, name], raw).optional())?;
+        row.map(decode).transpose()
+    }
+
+    /// Every resource of the project, in the order they were first recorded.
+    pub fn resources(&self, project_id: &str) -> Result<Vec<StoredResource>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM resources WHERE project_id = ?1 ORDER BY intended_at, rowid"
+        );
+        let rows = self.with(|c| {
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map([project_id], raw)?;
+            rows.collect::<Result<Vec<_>, _>>()
+        })?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// Creations started in the project since `since` (Unix seconds): what the hourly cap counts.
+    pub fn creations_since(&self, project_id: &str, since: i64) -> Result<u32, StoreError> {
+        let n: i64 = self.with(|c| {
+            c.query_row(
+                "SELECT count(*) FROM resources WHERE project_id = ?1 AND intended_at >= ?2 AND plan_id IS NOT NULL",
+                params![project_id, since],
+                |r| r.get(0),
+            )
+        })?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+}
+
+type RawRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<String>,
+    bool,
+    Option<String>,
+    i64,
+);
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+    ))
+}
+
+fn decode(row: RawRow) -> Result<StoredResource, StoreError> {
+    let (
+        name,
+        kind,
+        provider,
+        region,
+        state,
+        cloud_id,
+        planned,
+        record,
+        cost,
+        plan_id,
+        managed,
+        error,
+        at,
+    ) = row;
+    let bad = |what: &'static str, detail: String| StoreError::Decode { what, detail };
+    let planned: Option<PlannedResource> = planned
+        .map(|p| serde_json::from_str(&p))
+        .transpose()
+        .map_err(|e| bad("planned resource", e.to_string()))?;
+    let record: Option<ResourceRecord> = record
+        .map(|r| serde_json::from_str(&r))
+        .transpose()
+        .map_err(|e| bad("resource record", e.to_string()))?;
+    let quoted = |s: &str| serde_json::Value::String(s.to_string());
+    Ok(StoredResource {
+        kind: serde_json::from_value(quoted(&kind)).map_err(|e| bad("kind", e.to_string()))?,
+        provider: serde_json::from_value(quoted(&provider))
+            .map_err(|e| bad("provider", e.to_string()))?,
+        state: ResourceState::parse(&state).ok_or_else(|| bad("state", state.clone()))?,
+        size: record
+            .as_ref()
+            .and_then(|r| r.size.clone())
+            .or_else(|| planned.as_ref().and_then(|p| p.size.clone())),
+        endpoints: record
+            .as_ref()
+            .map(|r| r.endpoints.clone())
+            .unwrap_or_default(),
+        name,
+        region,
+        cloud_id,
+        monthly_cost: cost,
+        plan_id,
+        managed,
+        error,
+        updated_at: rfc3339(at),
+        planned,
+        record,
+    })
+}
+
+fn json<T: Serialize>(value: &T, what: &'static str) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Decode {
+        what,
+        detail: e.to_string(),
+    })
+}

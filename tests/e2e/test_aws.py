@@ -1,0 +1,151 @@
+"""AWS end to end, through the official MCP Python SDK over stdio: a project, a plan (VPC, two web servers, an ALB, an
+RDS PostgreSQL and an S3 bucket) previewed, approved and applied against moto (RIFT_MOTO_URL, from tools/moto.sh),
+then `get_project` shows every resource with its cost; a server is inspected from the cloud and resized (stop, change
+type, start) and the bucket deleted, each previewed and approved. The server reaches moto only through the standard AWS
+variables (AWS_ENDPOINT_URL, test credentials, AWS_REGION), as a user's rift would reach AWS.
+
+Skipped when moto is not running, unless RIFT_REQUIRE_EMULATORS=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from _support import call_ok, rift_bin
+
+pytestmark = pytest.mark.anyio
+
+SECRET_KEY = "e2e-aws-secret-access-key-000000000000"
+# A region no other suite uses, so this test sees only its own resources in moto.
+REGION = "us-east-2"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> StdioServerParameters:
+    moto = os.environ.get("RIFT_MOTO_URL", "").strip()
+    if not moto:
+        if os.environ.get("RIFT_REQUIRE_EMULATORS") == "1":
+            pytest.fail("RIFT_REQUIRE_EMULATORS=1 but RIFT_MOTO_URL is not set (tools/moto.sh start)", pytrace=False)
+        pytest.skip("RIFT_MOTO_URL is not set (tools/moto.sh start)")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "AWS_ENDPOINT_URL": moto,
+        "AWS_ACCESS_KEY_ID": "e2e-aws-key",
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    state = tmp_path / "rift.sqlite"
+    return StdioServerParameters(command=rift_bin(), args=["serve", "--allow-writes", "--state", str(state)], env=env)
+
+
+def plan_request(name: str) -> dict:
+    return {
+        "name": name,
+        "provider": "aws",
+        "regions": {"aws": REGION},
+        "components": [
+            {"name": "web", "kind": "web_server", "vcpus": 2, "memory_gb": 1, "count": 2, "ports": [80]},
+            {"name": "lb", "kind": "load_balancer", "ports": [80]},
+            {"name": "db", "kind": "database", "engine": "postgres", "version": "16", "vcpus": 2, "memory_gb": 1},
+            {"name": "assets", "kind": "object_storage", "storage_gb": 10},
+        ],
+    }
+
+
+EXPECTED_KINDS = {"network", "firewall", "web_server", "load_balancer", "database", "object_storage"}
+
+
+async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(server: StdioServerParameters) -> None:
+    # A name unique to the run keeps this project's resources apart from an earlier run on the same moto.
+    name = f"shop{int(time.time()) % 100000}"
+    async with Client(server, mode="legacy", read_timeout_seconds=180.0) as client:
+        project = await call_ok(
+            client,
+            "create_project",
+            {"name": name, "cloud_providers": ["aws"], "aws_config": {"region": REGION}},
+        )
+        plan = await call_ok(client, "plan_deployment", plan_request(name))
+        kinds = {r["kind"] for r in plan["resources"]}
+        assert EXPECTED_KINDS <= kinds, kinds
+        assert sum(r["kind"] == "web_server" for r in plan["resources"]) == 2
+        names = {r["name"] for r in plan["resources"]}
+
+        apply_args = {"project_id": project["id"], "plan_id": plan["plan_id"]}
+        preview = await call_ok(client, "apply_plan", apply_args)
+        assert preview["status"] == "preview", preview
+        assert preview["approval_token"], preview
+        assert preview["monthly_cost_delta"] > 0, preview
+        assert len(preview["changes"]) == len(names), preview["changes"]
+
+        # Nothing exists before approval.
+        before = await call_ok(client, "get_project", {"project_id": project["id"]})
+        assert all(group["resources"] == [] for group in before["providers"]), before
+
+        applied = await call_ok(client, "apply_plan", {**apply_args, "approval_token": preview["approval_token"]})
+        assert applied["status"] == "executed", json.dumps(applied, indent=2)
+        # "created NAME CLOUD-ID" per resource.
+        assert all(line.startswith("created ") for line in applied["changes"]), applied["changes"]
+        done = dict(line.split(" ", 2)[1:] for line in applied["changes"])
+        assert set(done) == names, applied["changes"]
+        by_kind = {r["name"]: r["kind"] for r in plan["resources"]}
+        prefixes = {"network": "vpc-", "firewall": "sg-", "web_server": "i-", "load_balancer": "arn:aws:elasticloadbalancing:"}
+        for resource, cloud_id in done.items():
+            prefix = prefixes.get(by_kind[resource])
+            assert prefix is None or cloud_id.startswith(prefix), (resource, cloud_id)
+
+        view = await call_ok(client, "get_project", {"project_id": project["id"]})
+        aws = next(g for g in view["providers"] if g["provider"] == "aws")
+        shown = {r["name"]: r for r in aws["resources"]}
+        assert set(shown) == names, sorted(shown)
+        assert all(r["state"] == "created" for r in shown.values()), {n: r["state"] for n, r in shown.items()}
+        assert all(r["cloud_id"] for r in shown.values())
+        priced = [r for r in shown.values() if r["kind"] in ("web_server", "load_balancer", "database")]
+        assert all((r["monthly_cost"] or 0) > 0 for r in priced), priced
+        assert view["monthly_cost"] > 0 and aws["monthly_cost"] == pytest.approx(view["monthly_cost"])
+        db = next(r for r in shown.values() if r["kind"] == "database")
+        assert any(":5432" in e for e in db["endpoints"]), db
+
+        # Applying again creates nothing new.
+        again = await call_ok(client, "apply_plan", apply_args)
+        assert not any(c.startswith("create") for c in again["changes"]), again["changes"]
+
+        # Inspect one resource from the cloud, list them all.
+        web = next(r for r in plan["resources"] if r["kind"] == "web_server")
+        fetched = await call_ok(client, "get_resource", {"project_id": project["id"], "name": web["name"], "refresh": True})
+        assert fetched["record"]["cloud_id"] == done[web["name"]], fetched
+        assert fetched["record"]["state"] == "running", fetched
+        assert fetched["record"]["tags"]["rift-project"] == project["id"], fetched
+        listed = await call_ok(client, "list_resources", {"project_id": project["id"], "provider": "aws"})
+        assert {r["name"] for r in listed["resources"]} == names, listed
+
+        # Resize a web server (stop, change type, start) and delete the bucket, each previewed then approved.
+        resize = {"project_id": project["id"], "name": web["name"], "size": "t3.small"}
+        resize_preview = await call_ok(client, "resize_resource", resize)
+        assert resize_preview["status"] == "preview", resize_preview
+        resized = await call_ok(client, "resize_resource", {**resize, "approval_token": resize_preview["approval_token"]})
+        assert resized["status"] == "executed", resized
+        fetched = await call_ok(client, "get_resource", {"project_id": project["id"], "name": web["name"], "refresh": True})
+        assert (fetched["record"]["size"], fetched["record"]["state"]) == ("t3.small", "running"), fetched
+
+        bucket = next(r["name"] for r in plan["resources"] if r["kind"] == "object_storage")
+        delete = {"project_id": project["id"], "name": bucket}
+        delete_preview = await call_ok(client, "delete_resource", delete)
+        assert delete_preview["status"] == "preview", delete_preview
+        deleted = await call_ok(client, "delete_resource", {**delete, "approval_token": delete_preview["approval_token"]})
+        assert deleted["status"] == "executed", deleted
+        view_after = await call_ok(client, "get_project", {"project_id": project["id"]})
+        live = {r["name"] for g in view_after["providers"] for r in g["resources"] if r["state"] == "created"}
+        assert bucket not in live and web["name"] in live, view_after
+
+        everything = json.dumps([project, plan, preview, applied, view, again, fetched, listed, resized, deleted])
+        assert SECRET_KEY not in everything
+        assert "MasterUserPassword" not in everything
