@@ -307,20 +307,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), CliError> {
 /// A plan with at least `resources` resources, built from requirements the planner accepts.
 fn large_plan(resources: usize) -> Result<Plan, CliError> {
     let component = |name: String, kind: ResourceKind, provider: Provider| Component {
-        name,
-        kind,
         provider: Some(provider),
-        region: None,
-        size: None,
-        vcpus: None,
-        memory_gb: None,
-        storage_gb: None,
-        count: None,
-        engine: None,
-        version: None,
-        ports: None,
-        high_availability: None,
-        public: None,
+        ..Component::new(name, kind)
     };
     let mut components = Vec::new();
     let mut planned = 0;

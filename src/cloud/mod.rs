@@ -70,6 +70,13 @@ pub trait Cloud: Send + Sync + fmt::Debug {
         cloud_id: &str,
         progress: &Progress,
     ) -> Result<DeleteOutcome, CloudError>;
+
+    /// Whether these credentials may create the resource, asked without creating anything (AWS dry runs), for
+    /// the preview step. Clouds without such a check say nothing.
+    async fn check_permissions(&self, resource: &PlannedResource) -> Result<(), CloudError> {
+        let _ = resource;
+        Ok(())
+    }
 }
 
 /// Builds a [`Cloud`] client for one provider. Called at most once per distinct [`CloudAccess`] per process.

@@ -3,7 +3,10 @@
 
 mod offerings;
 
-pub use offerings::{EngineOffering, KindMapping, Offering, ProviderResource, Region, Size};
+pub use offerings::{
+    AWS_DEFAULT_IMAGE, DIGITALOCEAN_DEFAULT_IMAGE, DefaultImage, EngineOffering, KindMapping,
+    Offering, ProviderResource, Region, Size,
+};
 
 use crate::model::{Engine, Provider, ResourceKind};
 

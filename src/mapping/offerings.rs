@@ -55,11 +55,35 @@ pub struct EngineOffering {
     pub max_nodes: u32,
 }
 
+/// The image a web server boots when the request names none: the same for live provisioning and Terraform.
+#[derive(Debug)]
+pub struct DefaultImage {
+    /// DigitalOcean: the image slug. AWS: the AMI name pattern (`*` wildcards); the newest match is used.
+    pub name: &'static str,
+    /// AWS: the account that publishes the image; empty on DigitalOcean.
+    pub owner: &'static str,
+    pub description: &'static str,
+}
+
+pub const DIGITALOCEAN_DEFAULT_IMAGE: DefaultImage = DefaultImage {
+    name: "ubuntu-24-04-x64",
+    owner: "",
+    description: "Ubuntu 24.04 LTS",
+};
+
+/// Amazon's own current Linux with cloud-init, found by name in every region.
+pub const AWS_DEFAULT_IMAGE: DefaultImage = DefaultImage {
+    name: "al2023-ami-2023.*-x86_64",
+    owner: "137112412989",
+    description: "Amazon Linux 2023 (x86_64)",
+};
+
 /// Everything one provider offers.
 #[derive(Debug)]
 pub struct Offering {
     pub provider: Provider,
     pub default_region: &'static str,
+    pub default_image: DefaultImage,
     pub regions: &'static [Region],
     pub web_server_sizes: &'static [Size],
     pub database_sizes: &'static [Size],
@@ -226,6 +250,7 @@ const fn region(slug: &'static str, name: &'static str, object_storage: bool) ->
 pub static DIGITALOCEAN: Offering = Offering {
     provider: Provider::Digitalocean,
     default_region: "nyc3",
+    default_image: DIGITALOCEAN_DEFAULT_IMAGE,
     // Spaces regions as listed by DigitalOcean's Terraform provider (SpacesRegions).
     regions: &[
         region("nyc1", "New York 1", false),
@@ -318,6 +343,7 @@ pub static DIGITALOCEAN: Offering = Offering {
 pub static AWS: Offering = Offering {
     provider: Provider::Aws,
     default_region: "us-east-1",
+    default_image: AWS_DEFAULT_IMAGE,
     regions: &[
         region("us-east-1", "US East (N. Virginia)", true),
         region("us-east-2", "US East (Ohio)", true),

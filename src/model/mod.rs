@@ -5,7 +5,7 @@ mod provider;
 mod requirements;
 
 pub use plan::{
-    AccessSource, FirewallRule, ListenerRule, Plan, PlannedResource, ResourceSpec, Subnet,
+    AccessSource, Boot, FirewallRule, ListenerRule, Plan, PlannedResource, ResourceSpec, Subnet,
 };
 pub use provider::{Provider, ResourceKind};
 pub use requirements::{Component, DeploymentRequest, Engine, Regions};

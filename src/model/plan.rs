@@ -20,6 +20,32 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+/// What a web server boots with: its image (None for the provider's default), user data and SSH keys.
+pub struct Boot<'a> {
+    pub image: Option<&'a str>,
+    pub user_data: Option<&'a str>,
+    pub ssh_keys: &'a [String],
+}
+
+impl PlannedResource {
+    /// The boot settings of a web server; None for other kinds.
+    pub fn boot(&self) -> Option<Boot<'_>> {
+        match &self.spec {
+            ResourceSpec::WebServer {
+                image,
+                user_data,
+                ssh_keys,
+                ..
+            } => Some(Boot {
+                image: image.as_deref(),
+                user_data: user_data.as_deref(),
+                ssh_keys,
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl Plan {
     pub fn resource(&self, name: &str) -> Option<&PlannedResource> {
         self.resources.iter().find(|r| r.name == name)
@@ -63,6 +89,12 @@ pub enum ResourceSpec {
         network: String,
         /// Firewalls (security groups) attached to it.
         firewalls: Vec<String>,
+        /// Image slug or AMI id; null for the provider's default.
+        image: Option<String>,
+        /// Cloud-init user data.
+        user_data: Option<String>,
+        /// SSH keys (DigitalOcean ids or fingerprints; an AWS key pair name).
+        ssh_keys: Vec<String>,
     },
     Database {
         engine: Engine,

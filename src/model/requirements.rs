@@ -49,13 +49,13 @@ impl Regions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Component {
-    /// Unique within the request: lowercase letters, digits and hyphens, starting with a letter.
+    /// Unique; lowercase letters, digits and hyphens.
     pub name: String,
     pub kind: ResourceKind,
     /// Overrides the request's default provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
-    /// Overrides the request's default region for this component's provider.
+    /// Overrides the request's region for this provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// Exact size slug (e.g. "s-2vcpu-4gb", "t3.medium", "db.t3.medium"); instead of vcpus/memory_gb.
@@ -70,7 +70,7 @@ pub struct Component {
     /// Storage in GB: database storage, volume size, or expected object storage use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_gb: Option<u32>,
-    /// Number of identical instances (web servers) or nodes (database, cache, load balancer). Default 1.
+    /// Instances (web servers, volumes) or nodes (databases, caches, load balancers). Default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
     /// Database or cache engine.
@@ -85,9 +85,43 @@ pub struct Component {
     /// Standby/Multi-AZ for databases and caches; two nodes for load balancers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high_availability: Option<bool>,
-    /// Reachable from the internet (web servers default true; databases and caches are always private).
+    /// Web servers: reachable from the internet (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
+    /// Web servers: a DigitalOcean image slug or an AWS AMI id; default Ubuntu 24.04 / Amazon Linux 2023.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Web servers: cloud-init user data (at most 16 KB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    /// Web servers: DigitalOcean SSH key ids or fingerprints; one AWS key pair name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_keys: Option<Vec<String>>,
+}
+
+impl Component {
+    /// A component of this kind with nothing else stated: every default applies.
+    pub fn new(name: impl Into<String>, kind: ResourceKind) -> Component {
+        Component {
+            name: name.into(),
+            kind,
+            provider: None,
+            region: None,
+            size: None,
+            vcpus: None,
+            memory_gb: None,
+            storage_gb: None,
+            count: None,
+            engine: None,
+            version: None,
+            ports: None,
+            high_availability: None,
+            public: None,
+            image: None,
+            user_data: None,
+            ssh_keys: None,
+        }
+    }
 }
 
 /// Database and cache engines rift maps.

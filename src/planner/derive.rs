@@ -262,6 +262,9 @@ pub fn resources(
                             public: c.public,
                             network: network.clone(),
                             firewalls: firewalls.clone(),
+                            image: c.source.image.clone(),
+                            user_data: c.source.user_data.clone(),
+                            ssh_keys: c.source.ssh_keys.clone().unwrap_or_default(),
                         },
                     ));
                 }

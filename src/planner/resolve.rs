@@ -268,6 +268,19 @@ fn resolve_component(
         "storage applies to web_server, database, block_storage and object_storage",
     )?;
 
+    for (name, present) in [
+        ("image", component.image.is_some()),
+        ("user_data", component.user_data.is_some()),
+        ("ssh_keys", component.ssh_keys.is_some()),
+    ] {
+        rejects(
+            name,
+            kind != ResourceKind::WebServer && present,
+            "only web servers boot an image",
+        )?;
+    }
+    check_boot_settings(provider, component, &at)?;
+
     let ha = component.high_availability.unwrap_or(false);
     let engine = if engined {
         let wanted = component
@@ -334,6 +347,67 @@ fn resolve_component(
         high_availability: ha,
         public: component.public.unwrap_or(kind == ResourceKind::WebServer),
     })
+}
+
+/// Most user data EC2 accepts (DigitalOcean takes more; one limit keeps a component portable).
+const MAX_USER_DATA_BYTES: usize = 16 * 1024;
+
+fn check_boot_settings(
+    provider: Provider,
+    component: &Component,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), PlanError> {
+    if let Some(image) = &component.image {
+        let valid = match provider {
+            Provider::Aws => {
+                image.starts_with("ami-") && image[4..].chars().all(|c| c.is_ascii_hexdigit())
+            }
+            Provider::Digitalocean => {
+                !image.is_empty()
+                    && image.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    })
+            }
+        };
+        if !valid || image.len() <= 4 {
+            let expected = match provider {
+                Provider::Aws => "an AMI id such as \"ami-0abcdef1234567890\"",
+                Provider::Digitalocean => {
+                    "an image slug such as \"ubuntu-24-04-x64\" or a numeric image id"
+                }
+            };
+            return Err(PlanError::new(
+                at("image"),
+                format!("\"{image}\" is not a {provider} image: give {expected}"),
+            ));
+        }
+    }
+    if let Some(data) = &component.user_data
+        && data.len() > MAX_USER_DATA_BYTES
+    {
+        return Err(PlanError::new(
+            at("user_data"),
+            format!(
+                "{} bytes is too long: at most {MAX_USER_DATA_BYTES} (fetch larger scripts from the user data instead)",
+                data.len()
+            ),
+        ));
+    }
+    if let Some(keys) = &component.ssh_keys {
+        if keys.iter().any(|k| k.trim().is_empty()) {
+            return Err(PlanError::new(at("ssh_keys"), "an SSH key entry is empty"));
+        }
+        if provider == Provider::Aws && keys.len() > 1 {
+            return Err(PlanError::new(
+                at("ssh_keys"),
+                format!(
+                    "{} keys given: an EC2 instance takes one key pair name",
+                    keys.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn resolve_size(

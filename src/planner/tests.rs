@@ -2,22 +2,7 @@ use super::*;
 use crate::model::{Component, Engine, ResourceKind, ResourceSpec};
 
 fn component(name: &str, kind: ResourceKind) -> Component {
-    Component {
-        name: name.to_string(),
-        kind,
-        provider: None,
-        region: None,
-        size: None,
-        vcpus: None,
-        memory_gb: None,
-        storage_gb: None,
-        count: None,
-        engine: None,
-        version: None,
-        ports: None,
-        high_availability: None,
-        public: None,
-    }
+    Component::new(name, kind)
 }
 
 fn brief_request(provider: Provider) -> DeploymentRequest {
@@ -226,4 +211,33 @@ fn cross_cloud_database_admits_the_other_clouds_servers() {
         ResourceSpec::Database { public, .. } => assert!(*public),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn boot_settings_are_checked_per_provider_and_kept_in_the_plan() {
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].image = Some("ubuntu-24-04-x64".into());
+    assert_eq!(error_of(&r).field, "components[0].image");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].ssh_keys = Some(vec!["one".into(), "two".into()]);
+    assert_eq!(error_of(&r).field, "components[0].ssh_keys");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].user_data = Some("#cloud-config\n".into());
+    assert_eq!(error_of(&r).field, "components[1].user_data");
+
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[0].user_data = Some("x".repeat(16 * 1024 + 1));
+    assert_eq!(error_of(&r).field, "components[0].user_data");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].image = Some("ami-0abcdef1234567890".into());
+    r.components[0].user_data = Some("#cloud-config\npackages: [nodejs]\n".into());
+    r.components[0].ssh_keys = Some(vec!["deploy".into()]);
+    let plan = plan(&r).unwrap();
+    let boot = plan.resource("shop-web").unwrap().boot().unwrap();
+    assert_eq!(boot.image, Some("ami-0abcdef1234567890"));
+    assert_eq!(boot.user_data, Some("#cloud-config\npackages: [nodejs]\n"));
+    assert_eq!(boot.ssh_keys, ["deploy".to_string()]);
 }

@@ -10,22 +10,7 @@ fn today() -> NaiveDate {
 }
 
 fn component(name: &str, kind: ResourceKind) -> Component {
-    Component {
-        name: name.to_string(),
-        kind,
-        provider: None,
-        region: None,
-        size: None,
-        vcpus: None,
-        memory_gb: None,
-        storage_gb: None,
-        count: None,
-        engine: None,
-        version: None,
-        ports: None,
-        high_availability: None,
-        public: None,
-    }
+    Component::new(name, kind)
 }
 
 /// The brief's example: a Node.js web app (2 vCPU / 4 GB) with managed PostgreSQL (2 vCPU / 4 GB).

@@ -49,6 +49,7 @@ fn compact_input(schema: &mut JsonObject) {
     }
     inline_definitions(schema, false);
     visit(schema, &mut fold_nullable);
+    visit(schema, &mut optional_means_absent);
 }
 
 fn compact_output(schema: &mut JsonObject) {
@@ -86,6 +87,55 @@ fn visit(schema: &mut JsonObject, f: &mut dyn FnMut(&mut JsonObject)) {
 
 fn strip_keywords(schema: &mut JsonObject, keys: &[&str]) {
     schema.retain(|key, _| !keys.contains(&key.as_str()));
+}
+
+/// An optional argument is one the caller leaves out; spelling "or null" on each of them only costs bytes.
+/// (An explicit null is still accepted: it deserializes as absent.)
+fn optional_means_absent(schema: &mut JsonObject) {
+    let required: Vec<String> = match schema.get("required") {
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => vec![],
+    };
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        let Value::Object(property) = property else {
+            continue;
+        };
+        if required.contains(name) {
+            continue;
+        }
+        if let Some(Value::Array(variants)) = property.get("anyOf")
+            && variants.len() == 2
+            && let Some(Value::Object(other)) = variants
+                .iter()
+                .find(|v| v.get("type").and_then(Value::as_str) != Some("null"))
+                .cloned()
+            && variants
+                .iter()
+                .any(|v| v.get("type").and_then(Value::as_str) == Some("null"))
+        {
+            property.remove("anyOf");
+            for (key, value) in other {
+                property.entry(key).or_insert(value);
+            }
+        }
+        if let Some(Value::Array(types)) = property.get_mut("type") {
+            types.retain(|t| t != "null");
+            if let [only] = types.as_slice() {
+                let only = only.clone();
+                property.insert("type".into(), only);
+            }
+        }
+        if let Some(Value::Array(values)) = property.get_mut("enum") {
+            values.retain(|v| !v.is_null());
+        }
+    }
 }
 
 /// Replaces `enum`/`const` by the type of their values.
@@ -317,8 +367,8 @@ mod tests {
                 "type": "object",
                 "properties": {
                     "description": {"type": "string", "description": "a property called description"},
-                    "count": {"type": ["integer", "null"], "minimum": 0},
-                    "provider": {"type": ["string", "null"], "enum": ["digitalocean", "aws", null], "description": "which"}
+                    "count": {"type": "integer", "minimum": 0},
+                    "provider": {"type": "string", "enum": ["digitalocean", "aws"], "description": "which"}
                 },
                 "required": ["description"]
             })

@@ -57,7 +57,7 @@ fn today() -> chrono::NaiveDate {
 #[tool_router(router = cost_router, vis = "pub(super)")]
 impl RiftServer {
     #[tool(
-        description = "Monthly cost of a plan (plan_id) or of requirements (request, as for plan_deployment), line by line: unit price x quantity (x 730 h on AWS), each with its catalog entry, source, date and verified flag; hidden costs (public IPv4, NAT, storage, standbys, Multi-AZ, backups); totals per provider; warnings. Traffic-based charges need usage: {\"profile\": \"small\"|\"medium\"|\"large\"} or numbers.",
+        description = "Monthly cost of a plan (plan_id) or of requirements (request, as for plan_deployment), line by line with each price's catalog source and date, including hidden costs (public IPv4, NAT, storage, standbys, Multi-AZ); totals per provider. Traffic-based charges need usage: a profile (small, medium, large) or numbers.",
         annotations(
             title = "Estimate cost",
             read_only_hint = true,

@@ -99,7 +99,7 @@ pub struct EngineRow {
 #[tool_router(router = planning_router, vis = "pub(super)")]
 impl RiftServer {
     #[tool(
-        description = "The mapping rift enforces: for each kind (web_server, database, load_balancer, block_storage, object_storage, network, firewall, cache) the DigitalOcean and AWS resource, and per provider the regions, sizes and engines. Optional filters: provider, kind.",
+        description = "The mapping rift enforces: each kind's DigitalOcean and AWS resource, and per provider the regions, sizes and engines. Optional filters: provider, kind.",
         annotations(
             title = "Describe the resource mapping",
             read_only_hint = true,
@@ -116,7 +116,7 @@ impl RiftServer {
     }
 
     #[tool(
-        description = "Plan a deployment from requirements: each component (name, kind, optional provider/region/size or vcpus/memory_gb/storage_gb, count, engine, version, ports, high_availability, public) is mapped to the provider's resource and smallest fitting size; networks and firewalls are derived. Returns the resources in dependency order, warnings and a plan_id for estimate_cost and generate_terraform. Creates nothing.",
+        description = "Plan a deployment from requirements: each component is mapped to its provider's resource and smallest fitting size (or its exact size); networks and firewalls are derived. Returns the resources in dependency order, warnings and a plan_id for the other tools. Creates nothing.",
         annotations(
             title = "Plan a deployment",
             read_only_hint = true,

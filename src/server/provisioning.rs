@@ -52,29 +52,104 @@ pub struct ApplyPlanArgs {
     pub approval_token: Option<String>,
 }
 
-// One resource to create; the kind is the tool's. Sizing as in a plan_deployment component.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// One resource to create, whatever its kind: what every `create_*` tool's arguments become. The component is
+/// what a plan_deployment request would say of it, so the planner validates it against the mapping.
+#[derive(Debug, Clone, Serialize)]
 pub struct CreateArgs {
     pub project_id: String,
     pub provider: Provider,
-    /// Default: the project's.
     pub region: Option<String>,
-    /// a-z, 0-9, -; the resource is <project_id>-<name>.
-    pub name: String,
-    pub size: Option<String>,
-    pub vcpus: Option<u32>,
-    pub memory_gb: Option<f64>,
-    pub storage_gb: Option<u32>,
-    pub count: Option<u32>,
-    pub engine: Option<DbEngine>,
-    pub version: Option<String>,
-    pub ports: Option<Vec<u16>>,
-    pub high_availability: Option<bool>,
-    pub public: Option<bool>,
-    /// From the preview.
+    pub component: Component,
     pub approval_token: Option<String>,
 }
+
+/// The arguments of one `create_*` tool: the common ones plus only the requirement fields its kind takes, so
+/// each tool's schema lists what applies (and tools/list stays small). Sizing as in a plan_deployment component.
+macro_rules! create_args {
+    ($name:ident, $kind:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Debug, Clone, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            pub project_id: String,
+            pub provider: Provider,
+            /// Default: the project's.
+            pub region: Option<String>,
+            /// a-z, 0-9, -; the resource is <project_id>-<name>.
+            pub name: String,
+            $(pub $field: Option<$ty>,)*
+            /// From the preview.
+            pub approval_token: Option<String>,
+        }
+
+        impl From<$name> for CreateArgs {
+            fn from(args: $name) -> CreateArgs {
+                CreateArgs {
+                    project_id: args.project_id,
+                    provider: args.provider,
+                    region: args.region,
+                    component: Component {
+                        $($field: args.$field,)*
+                        ..Component::new(args.name, ResourceKind::$kind)
+                    },
+                    approval_token: args.approval_token,
+                }
+            }
+        }
+    };
+}
+
+create_args!(CreateInstanceArgs, WebServer {
+    size: String,
+    vcpus: u32,
+    memory_gb: f64,
+    storage_gb: u32,
+    count: u32,
+    ports: Vec<u16>,
+    public: bool,
+    image: String,
+    user_data: String,
+    ssh_keys: Vec<String>,
+});
+create_args!(
+    CreateDatabaseArgs,
+    Database {
+        size: String,
+        vcpus: u32,
+        memory_gb: f64,
+        storage_gb: u32,
+        count: u32,
+        engine: DbEngine,
+        version: String,
+        high_availability: bool,
+    }
+);
+create_args!(
+    CreateCacheArgs,
+    Cache {
+        size: String,
+        vcpus: u32,
+        memory_gb: f64,
+        count: u32,
+        engine: DbEngine,
+        version: String,
+        high_availability: bool,
+    }
+);
+create_args!(CreateLoadBalancerArgs, LoadBalancer {
+    ports: Vec<u16>,
+    count: u32,
+    high_availability: bool,
+});
+create_args!(
+    CreateVolumeArgs,
+    BlockStorage {
+        storage_gb: u32,
+        count: u32,
+    }
+);
+create_args!(CreateBucketArgs, ObjectStorage { storage_gb: u32 });
+create_args!(CreateNetworkArgs, Network {});
+create_args!(CreateFirewallArgs, Firewall { ports: Vec<u16> });
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -274,14 +349,13 @@ impl RiftServer {
     )]
     pub async fn create_instance(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateInstanceArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind("create_instance", ResourceKind::WebServer, args, call)
-            .await
+        self.create_kind("create_instance", args.into(), call).await
     }
 
     #[tool(
@@ -296,14 +370,13 @@ impl RiftServer {
     )]
     pub async fn create_database(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateDatabaseArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind("create_database", ResourceKind::Database, args, call)
-            .await
+        self.create_kind("create_database", args.into(), call).await
     }
 
     #[tool(
@@ -318,19 +391,14 @@ impl RiftServer {
     )]
     pub async fn create_load_balancer(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateLoadBalancerArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind(
-            "create_load_balancer",
-            ResourceKind::LoadBalancer,
-            args,
-            call,
-        )
-        .await
+        self.create_kind("create_load_balancer", args.into(), call)
+            .await
     }
 
     #[tool(
@@ -345,14 +413,13 @@ impl RiftServer {
     )]
     pub async fn create_volume(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateVolumeArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind("create_volume", ResourceKind::BlockStorage, args, call)
-            .await
+        self.create_kind("create_volume", args.into(), call).await
     }
 
     #[tool(
@@ -367,14 +434,13 @@ impl RiftServer {
     )]
     pub async fn create_bucket(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateBucketArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind("create_bucket", ResourceKind::ObjectStorage, args, call)
-            .await
+        self.create_kind("create_bucket", args.into(), call).await
     }
 
     #[tool(
@@ -389,14 +455,13 @@ impl RiftServer {
     )]
     pub async fn create_network(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateNetworkArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind("create_network", ResourceKind::Network, args, call)
-            .await
+        self.create_kind("create_network", args.into(), call).await
     }
 
     #[tool(
@@ -411,14 +476,13 @@ impl RiftServer {
     )]
     pub async fn create_firewall(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateFirewallArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind("create_firewall", ResourceKind::Firewall, args, call)
-            .await
+        self.create_kind("create_firewall", args.into(), call).await
     }
 
     #[tool(
@@ -433,14 +497,13 @@ impl RiftServer {
     )]
     pub async fn create_cache(
         &self,
-        Parameters(Args(args)): Parameters<Args<CreateArgs>>,
+        Parameters(Args(args)): Parameters<Args<CreateCacheArgs>>,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let call = Call::new(&meta, &peer, cancel);
-        self.create_kind("create_cache", ResourceKind::Cache, args, call)
-            .await
+        self.create_kind("create_cache", args.into(), call).await
     }
 
     #[tool(
@@ -508,7 +571,6 @@ impl RiftServer {
     async fn create_kind(
         &self,
         tool: &'static str,
-        kind: ResourceKind,
         args: CreateArgs,
         call: Call,
     ) -> Result<Json<Mutation>, String> {
@@ -526,22 +588,7 @@ impl RiftServer {
             name: Some(project.id.clone()),
             provider: Some(args.provider),
             regions,
-            components: vec![Component {
-                name: args.name.clone(),
-                kind,
-                provider: None,
-                region: None,
-                size: args.size.clone(),
-                vcpus: args.vcpus,
-                memory_gb: args.memory_gb,
-                storage_gb: args.storage_gb,
-                count: args.count,
-                engine: args.engine,
-                version: args.version.clone(),
-                ports: args.ports.clone(),
-                high_availability: args.high_availability,
-                public: args.public,
-            }],
+            components: vec![args.component.clone()],
         };
         let plan =
             planner::plan(&request).map_err(|e| e.to_string().replacen("components[0].", "", 1))?;
@@ -550,6 +597,50 @@ impl RiftServer {
         let hash = request_hash(tool, &normalized(&args, json!(plan.plan_id))?);
         let proposal = self.propose_apply(tool, project, plan, hash)?;
         self.run(proposal, token, call).await
+    }
+
+    /// The preview asks each cloud whether these credentials may create what the change adds, without creating
+    /// anything. A cloud that cannot be reached yet is a warning, not a refusal: the credentials may be set before
+    /// the approved call.
+    async fn permission_warnings(
+        &self,
+        project: &Project,
+        creating: &[&PlannedResource],
+    ) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut unreachable: Vec<Provider> = Vec::new();
+        for resource in creating {
+            if unreachable.contains(&resource.provider) {
+                continue;
+            }
+            let cloud = match engine::access(project, resource.provider, &resource.region) {
+                Ok(access) => self
+                    .state
+                    .clouds
+                    .client(&access)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match cloud {
+                Ok(cloud) => {
+                    if let Err(e) = cloud.check_permissions(resource).await {
+                        warnings.push(format!(
+                            "{}: the permission check failed, so creating it would too: {e}",
+                            resource.name
+                        ));
+                    }
+                }
+                Err(e) => {
+                    unreachable.push(resource.provider);
+                    warnings.push(format!(
+                        "{} could not be reached to check permissions: {e}",
+                        resource.provider
+                    ));
+                }
+            }
+        }
+        warnings
     }
 
     fn propose_apply(
@@ -869,6 +960,22 @@ impl RiftServer {
             message: String::new(),
             warnings: proposal.warnings.clone(),
         };
+        if token.is_none()
+            && let Action::Apply { plan, .. } = &proposal.action
+        {
+            let creating: Vec<&PlannedResource> = plan
+                .resources
+                .iter()
+                .filter(|r| {
+                    proposal
+                        .changes
+                        .iter()
+                        .any(|c| c.name == r.name && c.action == "create")
+                })
+                .collect();
+            out.warnings
+                .extend(self.permission_warnings(&proposal.project, &creating).await);
+        }
         let approved_by = match token {
             Some(token) => {
                 if let Err(e) = approvals.redeem(&token, tool, &project_id, &proposal.hash, now()) {
@@ -1323,24 +1430,17 @@ mod tests {
             project_id: "shop".into(),
             provider: Provider::Aws,
             region: None,
-            name: "web".into(),
-            size: Some("t3.micro".into()),
-            vcpus: None,
-            memory_gb: None,
-            storage_gb: None,
-            count: None,
-            engine: None,
-            version: None,
-            ports: None,
-            high_availability: None,
-            public: None,
+            component: Component {
+                size: Some("t3.micro".into()),
+                ..Component::new("web", ResourceKind::WebServer)
+            },
             approval_token: token,
         }
     }
 
     async fn create(server: &RiftServer, args: CreateArgs) -> Result<Mutation, String> {
         server
-            .create_kind("create_instance", ResourceKind::WebServer, args, quiet())
+            .create_kind("create_instance", args, quiet())
             .await
             .map(|j| j.0)
     }
@@ -1519,7 +1619,7 @@ mod tests {
             .unwrap();
         let created = cloud.lock().made;
         let mut second = instance(None);
-        second.name = "web2".into();
+        second.component.name = "web2".into();
         let message = create(&server, second).await.unwrap_err();
         assert!(
             message.contains("policy max_creations_per_hour"),

@@ -45,7 +45,7 @@ pub struct TerraformFiles {
 #[tool_router(router = terraform_router, vis = "pub(super)")]
 impl RiftServer {
     #[tool(
-        description = "Terraform for a plan (plan_id from plan_deployment), both clouds in one configuration: versions.tf, providers.tf, variables.tf, digitalocean.tf and/or aws.tf (only those used), outputs.tf. Credentials are sensitive variables, never values. Also resources rift://plans/{plan_id}/terraform/{file}. Offline; creates nothing.",
+        description = "Terraform for a plan (plan_id), both clouds in one configuration: versions.tf, providers.tf, variables.tf, digitalocean.tf and/or aws.tf, outputs.tf. Credentials are sensitive variables, never values. Also resources rift://plans/{plan_id}/terraform/{file}.",
         annotations(
             title = "Generate Terraform",
             read_only_hint = true,

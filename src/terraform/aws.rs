@@ -12,9 +12,6 @@ use crate::model::{
     ResourceSpec, Subnet,
 };
 
-/// Canonical, the publisher of the official Ubuntu images.
-const UBUNTU_OWNER: &str = "099720109477";
-const UBUNTU_2404_AMIS: &str = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*";
 /// Load balancer and target group names are at most 32 characters.
 const LB_NAME_MAX: usize = 32;
 
@@ -100,11 +97,11 @@ pub(super) fn amis(ctx: &Ctx, out: &mut Sink) -> Result<(), TerraformError> {
             Block::new("data", &["aws_ami", &name])
                 .attr_opt("provider", provider(ctx, region))
                 .attr("most_recent", true)
-                .attr("owners", vec![UBUNTU_OWNER])
+                .attr("owners", vec![mapping::AWS_DEFAULT_IMAGE.owner])
                 .block(
                     Block::new("filter", &[])
                         .attr("name", "name")
-                        .attr("values", vec![UBUNTU_2404_AMIS]),
+                        .attr("values", vec![mapping::AWS_DEFAULT_IMAGE.name]),
                 )
                 .block(
                     Block::new("filter", &[])
@@ -118,8 +115,8 @@ pub(super) fn amis(ctx: &Ctx, out: &mut Sink) -> Result<(), TerraformError> {
 
 fn ami_name(ctx: &Ctx, region: &str) -> String {
     match ctx.aws_alias(region) {
-        None => "ubuntu_2404".to_string(),
-        Some(alias) => format!("ubuntu_2404_{alias}"),
+        None => "default".to_string(),
+        Some(alias) => format!("default_{alias}"),
     }
 }
 
@@ -575,20 +572,31 @@ fn instance(
         ));
     };
     let groups = security_groups(ctx, r, firewalls_named(r))?;
+    let boot = r
+        .boot()
+        .ok_or_else(|| invalid(&r.name, "is not a web server"))?;
+    let ami: Expr = match boot.image {
+        Some(ami) => ami.into(),
+        None => Traversal::data("aws_ami", &ami_name(ctx, &r.region))
+            .attr("id")
+            .into(),
+    };
+    let key_name: Expr = match boot.ssh_keys.first() {
+        Some(key) => key.as_str().into(),
+        None => Traversal::var("aws_key_name").into(),
+    };
     out.aws(
         r,
         "aws_instance",
         &id,
         block(ctx, r, "aws_instance", &id)
-            .attr(
-                "ami",
-                Traversal::data("aws_ami", &ami_name(ctx, &r.region)).attr("id"),
-            )
+            .attr("ami", ami)
             .attr("instance_type", r.size.as_deref().unwrap_or_default())
             .attr("subnet_id", id_of("aws_subnet", &subnet.name))
             .attr("vpc_security_group_ids", groups)
             .attr("associate_public_ip_address", public)
-            .attr("key_name", Traversal::var("aws_key_name"))
+            .attr("key_name", key_name)
+            .attr_opt("user_data", boot.user_data)
             .block(
                 // Instance metadata only through session tokens (IMDSv2).
                 Block::new("metadata_options", &[]).attr("http_tokens", "required"),

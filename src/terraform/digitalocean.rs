@@ -9,8 +9,6 @@ use crate::model::{
     ResourceSpec,
 };
 
-/// Ubuntu 24.04 LTS, the image rift's droplets start from (and the AMI its AWS instances use).
-const IMAGE: &str = "ubuntu-24-04-x64";
 const EVERYWHERE: [&str; 2] = ["0.0.0.0/0", "::/0"];
 /// The tags firewalls apply by start like the ones rift's DigitalOcean client creates.
 const FIREWALL_TAG_PREFIX: &str = "rift-firewall:";
@@ -124,16 +122,29 @@ fn droplet(
             )));
         }
     }
+    let boot = r
+        .boot()
+        .ok_or_else(|| invalid(&r.name, "is not a web server"))?;
+    let ssh_keys: Expr = if boot.ssh_keys.is_empty() {
+        Traversal::var("do_ssh_keys").into()
+    } else {
+        boot.ssh_keys.to_vec().into()
+    };
     let mut block = Block::resource("digitalocean_droplet", &id)
         .attr("name", &r.name)
         .attr("region", &r.region)
         .attr("size", r.size.as_deref().unwrap_or_default())
-        .attr("image", IMAGE)
+        .attr(
+            "image",
+            boot.image
+                .unwrap_or(mapping::DIGITALOCEAN_DEFAULT_IMAGE.name),
+        )
         .attr(
             "vpc_uuid",
             Traversal::resource("digitalocean_vpc", &hcl::identifier(&vpc.name)).attr("id"),
         )
-        .attr("ssh_keys", Traversal::var("do_ssh_keys"))
+        .attr("ssh_keys", ssh_keys)
+        .attr_opt("user_data", boot.user_data)
         .attr("monitoring", true)
         .attr_opt("public_networking", (!public).then_some(false))
         .attr("tags", Expr::List(tags));

@@ -3,22 +3,7 @@ use crate::model::{AccessSource, Component, DeploymentRequest, Engine, FirewallR
 use crate::planner;
 
 fn component(name: &str, kind: ResourceKind) -> Component {
-    Component {
-        name: name.to_string(),
-        kind,
-        provider: None,
-        region: None,
-        size: None,
-        vcpus: None,
-        memory_gb: None,
-        storage_gb: None,
-        count: None,
-        engine: None,
-        version: None,
-        ports: None,
-        high_availability: None,
-        public: None,
-    }
+    Component::new(name, kind)
 }
 
 fn plan_of(provider: Provider, components: Vec<Component>) -> Plan {
@@ -245,4 +230,51 @@ fn resource_uris_round_trip() {
     );
     assert_eq!(parse_resource_uri("rift://plans/a/terraform/"), None);
     assert_eq!(parse_resource_uri("file:///etc/passwd"), None);
+}
+
+#[test]
+fn boot_settings_reach_the_droplet_and_the_instance() {
+    let web = |provider| Component {
+        image: Some(match provider {
+            Provider::Aws => "ami-0abcdef1234567890".to_string(),
+            Provider::Digitalocean => "debian-12-x64".to_string(),
+        }),
+        user_data: Some("#cloud-config\nruncmd: [\"echo ${HOME}\"]\n".into()),
+        ssh_keys: Some(vec!["deploy".into()]),
+        ..component("web", ResourceKind::WebServer)
+    };
+    let files = generate(&plan_of(
+        Provider::Digitalocean,
+        vec![web(Provider::Digitalocean)],
+    ))
+    .unwrap()
+    .files;
+    let tf = &files["digitalocean.tf"];
+    let droplet = tf
+        .split("resource \"digitalocean_droplet\"")
+        .nth(1)
+        .unwrap();
+    let attribute = |name: &str| {
+        droplet
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .map(|l| l.split_once('=').unwrap().1.trim().to_string())
+    };
+    assert_eq!(attribute("image").as_deref(), Some("\"debian-12-x64\""));
+    assert_eq!(attribute("ssh_keys").as_deref(), Some("[\"deploy\"]"));
+    // A literal "${" must not start a Terraform template.
+    assert_eq!(
+        attribute("user_data").as_deref(),
+        Some(r##""#cloud-config\nruncmd: [\"echo $${HOME}\"]\n""##)
+    );
+    let files = generate(&plan_of(Provider::Aws, vec![web(Provider::Aws)]))
+        .unwrap()
+        .files;
+    let tf = &files["aws.tf"];
+    assert!(tf.contains("= \"ami-0abcdef1234567890\""), "{tf}");
+    assert!(
+        tf.contains("key_name") && tf.contains("= \"deploy\""),
+        "{tf}"
+    );
+    assert!(tf.contains("user_data"), "{tf}");
 }

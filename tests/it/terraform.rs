@@ -150,7 +150,7 @@ fn the_brief_examples_use_what_the_plan_says() {
         "engine                 = \"postgres\"",
         "engine_version         = \"16\"",
         "resource \"aws_db_subnet_group\" \"shop_db\"",
-        "owners      = [\"099720109477\"]",
+        "owners      = [\"137112412989\"]",
     ] {
         assert!(tf.contains(expected), "aws.tf lacks {expected}");
     }

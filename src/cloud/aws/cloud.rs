@@ -31,12 +31,6 @@ impl AwsCloud {
     pub fn clients(&self) -> &AwsClients {
         &self.clients
     }
-
-    /// Whether the credentials may create the planned resource, asked with EC2 dry runs (for the preview step;
-    /// see [`permissions::check`]).
-    pub async fn check_permissions(&self, resource: &PlannedResource) -> Result<(), CloudError> {
-        permissions::check(&self.clients, resource).await
-    }
 }
 
 /// Builds [`AwsCloud`] clients from the standard credential chain, the project's region and profile.
@@ -58,6 +52,11 @@ impl Connector for AwsConnector {
 impl Cloud for AwsCloud {
     fn provider(&self) -> Provider {
         Provider::Aws
+    }
+
+    /// EC2 dry runs (see [`permissions::check`]).
+    async fn check_permissions(&self, resource: &PlannedResource) -> Result<(), CloudError> {
+        permissions::check(&self.clients, resource).await
     }
 
     async fn create(
@@ -122,14 +121,21 @@ impl Cloud for AwsCloud {
                     ))
                 })?;
                 let groups = cloud_ids(ctx, firewalls)?;
+                let boot = resource.boot();
                 let spec = compute::InstanceSpec {
                     instance_type: size(resource)?,
-                    image: compute::DEFAULT_IMAGE,
+                    image: boot
+                        .as_ref()
+                        .and_then(|b| b.image)
+                        .map_or(compute::DEFAULT_IMAGE, compute::Image::Id),
                     subnet_id: &subnet.id,
                     security_group_ids: &groups,
                     root_volume_gb: *disk_gb,
-                    user_data: None,
-                    key_name: None,
+                    user_data: boot.as_ref().and_then(|b| b.user_data),
+                    key_name: boot
+                        .as_ref()
+                        .and_then(|b| b.ssh_keys.first())
+                        .map(String::as_str),
                     client_token: &ctx.idempotency_key,
                 };
                 compute::create(c, &tags, spec, progress).await

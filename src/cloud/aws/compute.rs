@@ -13,6 +13,7 @@ use super::{
     not_found_as, record, sdk_error, wait_for,
 };
 use crate::cloud::{CloudError, Progress, ResourceRecord};
+use crate::mapping;
 use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"];
@@ -30,10 +31,10 @@ pub enum Image<'a> {
     Search { name: &'a str, owner: &'a str },
 }
 
-/// Amazon Linux 2023 on x86_64, published by Amazon: a current, supported default with cloud-init.
+/// The mapping's default image for AWS.
 pub const DEFAULT_IMAGE: Image<'static> = Image::Search {
-    name: "al2023-ami-2023.*-x86_64",
-    owner: "137112412989",
+    name: mapping::AWS_DEFAULT_IMAGE.name,
+    owner: mapping::AWS_DEFAULT_IMAGE.owner,
 };
 
 #[derive(Debug, Clone, Copy)]

@@ -194,6 +194,12 @@ impl DigitalOcean {
                 resource.name
             )));
         };
+        let Some(boot) = resource.boot() else {
+            return Err(CloudError::Invalid(format!(
+                "{} is not a web server",
+                resource.name
+            )));
+        };
         let project = project_tag(&ctx.project_id);
         let existing = self.client.list_droplets(&project).await?;
         if let Some(found) = existing.iter().find(|d| d.name == resource.name) {
@@ -216,11 +222,15 @@ impl DigitalOcean {
             name: resource.name.clone(),
             region: resource.region.clone(),
             size,
-            image: DEFAULT_IMAGE.to_string(),
-            ssh_keys: self.ssh_keys.clone(),
+            image: boot.image.unwrap_or(DEFAULT_IMAGE).to_string(),
+            ssh_keys: if boot.ssh_keys.is_empty() {
+                self.ssh_keys.clone()
+            } else {
+                boot.ssh_keys.iter().map(|k| SshKey::parse(k)).collect()
+            },
             monitoring: true,
             tags,
-            user_data: None,
+            user_data: boot.user_data.map(str::to_string),
             vpc_uuid,
         };
         ctx.progress

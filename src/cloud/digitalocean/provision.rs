@@ -16,8 +16,8 @@ use crate::cloud::{
 };
 use crate::model::{PlannedResource, Provider, ResourceKind, ResourceSpec};
 
-/// Image of new droplets.
-pub const DEFAULT_IMAGE: &str = "ubuntu-24-04-x64";
+/// Image of new droplets that name none.
+pub const DEFAULT_IMAGE: &str = crate::mapping::DIGITALOCEAN_DEFAULT_IMAGE.name;
 /// SSH keys (ids or fingerprints, comma-separated) put on every droplet rift creates.
 pub const SSH_KEYS_VARIABLE: &str = "RIFT_DIGITALOCEAN_SSH_KEYS";
 /// The longest rift waits, in seconds, for an action or for a new resource to become ready.
