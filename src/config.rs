@@ -5,6 +5,7 @@
 //! Secrets never enter rift's settings, store or answers: projects hold references (`env:NAME`, an AWS profile
 //! name), and anything that looks like a raw token or key is refused with a message saying how to reference it.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -24,6 +25,8 @@ pub struct Settings {
     pub policy: Policy,
     /// The monthly budget (USD) a new project gets when it names none.
     pub default_monthly_budget_usd: Option<f64>,
+    /// Cloud calls one apply keeps in flight at once (within [`APPLY_CONCURRENCY_RANGE`]).
+    pub apply_concurrency: usize,
 }
 
 impl Default for Settings {
@@ -34,11 +37,19 @@ impl Default for Settings {
             approval_ttl_s: DEFAULT_APPROVAL_TTL_S,
             policy: Policy::default(),
             default_monthly_budget_usd: None,
+            apply_concurrency: DEFAULT_APPLY_CONCURRENCY,
         }
     }
 }
 
 pub const DEFAULT_APPROVAL_TTL_S: u64 = 600;
+
+/// Enough to overlap slow creates, few enough to stay clear of the clouds' rate limits.
+pub const DEFAULT_APPLY_CONCURRENCY: usize = 4;
+
+/// Below 1 an apply would start nothing; above 32 it would mostly collect rate-limit errors (DigitalOcean allows
+/// 250 requests a minute, and every create polls).
+pub const APPLY_CONCURRENCY_RANGE: RangeInclusive<usize> = 1..=32;
 
 /// The config file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -48,6 +59,8 @@ struct FileConfig {
     allow_writes: Option<bool>,
     approval_ttl_s: Option<u64>,
     monthly_budget_usd: Option<f64>,
+    #[serde(default, deserialize_with = "file_apply_concurrency")]
+    apply_concurrency: Option<usize>,
     policy: Option<Policy>,
 }
 
@@ -101,6 +114,9 @@ pub fn load(
         settings.policy = policy;
     }
     settings.default_monthly_budget_usd = file.monthly_budget_usd;
+    if let Some(bound) = file.apply_concurrency {
+        settings.apply_concurrency = bound;
+    }
     apply_env(&mut settings, &env)?;
     if let Some(state) = &overrides.state {
         settings.state_path = state.clone();
@@ -163,7 +179,51 @@ fn apply_env(
         settings.policy.max_creations_per_hour =
             parse("RIFT_MAX_CREATIONS_PER_HOUR", &v, "a whole number")?;
     }
+    if let Some(v) = env("RIFT_APPLY_CONCURRENCY") {
+        let bound = parse(
+            "RIFT_APPLY_CONCURRENCY",
+            &v,
+            &format!("a whole number from {}", range_text()),
+        )?;
+        settings.apply_concurrency =
+            apply_concurrency(bound).map_err(|message| ConfigError::Env {
+                name: "RIFT_APPLY_CONCURRENCY".to_string(),
+                message,
+            })?;
+    }
     Ok(())
+}
+
+/// An apply concurrency bound, wherever it was written, checked against [`APPLY_CONCURRENCY_RANGE`].
+fn apply_concurrency(bound: i64) -> Result<usize, String> {
+    usize::try_from(bound)
+        .ok()
+        .filter(|b| APPLY_CONCURRENCY_RANGE.contains(b))
+        .ok_or_else(|| {
+            format!(
+                "{bound} is out of range; use a whole number from {}",
+                range_text()
+            )
+        })
+}
+
+/// Read as a signed number so a negative value gets the range message rather than serde's "expected usize"; the
+/// message names the key because the TOML error reaching the user carries only the message.
+fn file_apply_concurrency<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    let bound = i64::deserialize(deserializer)?;
+    apply_concurrency(bound)
+        .map(Some)
+        .map_err(|message| serde::de::Error::custom(format!("apply_concurrency: {message}")))
+}
+
+fn range_text() -> String {
+    format!(
+        "{} to {}",
+        APPLY_CONCURRENCY_RANGE.start(),
+        APPLY_CONCURRENCY_RANGE.end()
+    )
 }
 
 /// Parses a boolean flag value as `RIFT_ALLOW_WRITES` accepts it.
@@ -412,6 +472,49 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("RIFT_MAX_CREATIONS_PER_HOUR"), "{err}");
+    }
+
+    #[test]
+    fn apply_concurrency_from_file_then_env_within_its_range() {
+        assert_eq!(
+            load(&Overrides::default(), |_| None)
+                .unwrap()
+                .apply_concurrency,
+            DEFAULT_APPLY_CONCURRENCY
+        );
+
+        let dir = tempdir();
+        let path = dir.join("concurrency.toml");
+        std::fs::write(&path, "apply_concurrency = 8\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        assert_eq!(load(&overrides, |_| None).unwrap().apply_concurrency, 8);
+        let env = |value: &'static str| {
+            move |name: &str| (name == "RIFT_APPLY_CONCURRENCY").then(|| value.to_string())
+        };
+        assert_eq!(load(&overrides, env(" 1 ")).unwrap().apply_concurrency, 1);
+        assert_eq!(load(&overrides, env("32")).unwrap().apply_concurrency, 32);
+
+        for bad in ["0", "33", "-1", "four", ""] {
+            let err = load(&overrides, env(bad)).unwrap_err().to_string();
+            assert!(
+                err.contains("RIFT_APPLY_CONCURRENCY") && err.contains("1 to 32"),
+                "{bad:?}: {err}"
+            );
+        }
+
+        for bad in ["0", "33", "-2"] {
+            std::fs::write(&path, format!("apply_concurrency = {bad}\n")).unwrap();
+            let err = load(&overrides, |_| None).unwrap_err().to_string();
+            assert!(
+                err.contains("concurrency.toml")
+                    && err.contains("apply_concurrency")
+                    && err.contains("1 to 32"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

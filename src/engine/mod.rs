@@ -24,10 +24,6 @@ use crate::cloud::{
 use crate::model::{Plan, PlannedResource, Provider};
 use crate::store::{Project, Store, StoreError};
 
-/// Cloud calls in flight at once per apply: enough to overlap slow creates, few enough to stay clear of rate
-/// limits.
-pub const CONCURRENCY: usize = 4;
-
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
@@ -104,6 +100,7 @@ pub fn access(
 pub struct Engine {
     store: Store,
     clouds: Clouds,
+    /// Cloud calls in flight at once per apply (the `apply_concurrency` setting).
     concurrency: usize,
     /// One apply per project at a time: two concurrent applies of overlapping plans would otherwise race their
     /// lookups-before-create in the cloud (DigitalOcean has no idempotency keys).
@@ -117,11 +114,13 @@ enum Outcome {
 }
 
 impl Engine {
-    pub fn new(store: Store, clouds: Clouds) -> Engine {
+    /// An engine keeping at most `concurrency` cloud calls in flight per apply. A bound of 0 is taken as 1: it
+    /// would start nothing and report every resource skipped.
+    pub fn new(store: Store, clouds: Clouds, concurrency: usize) -> Engine {
         Engine {
             store,
             clouds,
-            concurrency: CONCURRENCY,
+            concurrency: concurrency.max(1),
             applying: Arc::default(),
         }
     }

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::*;
 use crate::cloud::memory::MemoryCloud;
+use crate::config::DEFAULT_APPLY_CONCURRENCY;
 use crate::model::DeploymentRequest;
 use crate::policy::Policy;
 use crate::store::{AwsConfig, ResourceState};
@@ -74,7 +75,7 @@ async fn resources_are_created_after_their_dependencies_with_their_records() {
     let store = store("order");
     let project = project(&store);
     let cloud = MemoryCloud::with_delay(Duration::from_millis(5));
-    let engine = Engine::new(store.clone(), cloud.clouds());
+    let engine = Engine::new(store.clone(), cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let plan = web_and_db();
     let report = apply(&engine, &project, &plan).await;
     assert!(report.complete(), "{report:?}");
@@ -102,19 +103,35 @@ async fn independent_resources_overlap_within_the_bound() {
     let store = store("overlap");
     let project = project(&store);
     let cloud = MemoryCloud::with_delay(Duration::from_millis(60));
-    let engine = Engine::new(store, cloud.clouds());
+    let engine = Engine::new(store, cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let plan = buckets(8);
     let started = std::time::Instant::now();
     let report = apply(&engine, &project, &plan).await;
     assert_eq!(report.created.len(), 8);
     let max = cloud.lock().max_in_flight;
-    assert_eq!(max as usize, CONCURRENCY, "creates in flight at once");
+    assert_eq!(
+        max as usize, DEFAULT_APPLY_CONCURRENCY,
+        "creates in flight at once"
+    );
     // Eight 60 ms creates four at a time take about two rounds, not eight.
     assert!(
         started.elapsed() < Duration::from_millis(400),
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn the_bound_is_the_one_the_engine_was_given() {
+    for bound in [1, 2] {
+        let store = store(&format!("bound-{bound}"));
+        let project = project(&store);
+        let cloud = MemoryCloud::with_delay(Duration::from_millis(5));
+        let engine = Engine::new(store, cloud.clouds(), bound);
+        let report = apply(&engine, &project, &buckets(6)).await;
+        assert_eq!(report.created.len(), 6, "{report:?}");
+        assert_eq!(cloud.lock().max_in_flight as usize, bound);
+    }
 }
 
 #[tokio::test]
@@ -131,7 +148,7 @@ async fn a_failure_stops_its_dependents_and_the_store_tells_the_truth() {
         .name
         .clone();
     cloud.lock().fail.insert(network.clone());
-    let engine = Engine::new(store.clone(), cloud.clouds());
+    let engine = Engine::new(store.clone(), cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let report = apply(&engine, &project, &plan).await;
     assert_eq!(report.failed.len(), 1);
     assert!(
@@ -164,7 +181,7 @@ async fn re_applying_creates_nothing_twice() {
     let store = store("idempotent");
     let project = project(&store);
     let cloud = MemoryCloud::with_delay(Duration::from_millis(1));
-    let engine = Engine::new(store.clone(), cloud.clouds());
+    let engine = Engine::new(store.clone(), cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let plan = web_and_db();
     apply(&engine, &project, &plan).await;
     let made = cloud.lock().made;
@@ -179,7 +196,7 @@ async fn cancellation_starts_nothing_new_and_says_so() {
     let store = store("cancel");
     let project = project(&store);
     let cloud = MemoryCloud::with_delay(Duration::from_millis(1));
-    let engine = Engine::new(store.clone(), cloud.clouds());
+    let engine = Engine::new(store.clone(), cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let cancel = CancellationToken::new();
     cancel.cancel();
     let report = engine
@@ -197,7 +214,7 @@ async fn progress_counts_up_to_the_total() {
     let store = store("progress");
     let project = project(&store);
     let cloud = MemoryCloud::with_delay(Duration::from_millis(1));
-    let engine = Engine::new(store, cloud.clouds());
+    let engine = Engine::new(store, cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let seen: Arc<Mutex<Vec<(u32, u32, String)>>> = Arc::default();
     let sink = seen.clone();
     let reporter: Reporter =
@@ -267,7 +284,7 @@ async fn a_crash_between_intended_and_created_is_reconciled() {
         ResourceState::Failed
     );
 
-    let engine = Engine::new(restarted, cloud.clouds());
+    let engine = Engine::new(restarted, cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let again = apply(&engine, &project, &plan).await;
     assert_eq!(again.created.len(), 1);
     assert_eq!(again.existing.len(), 1);
@@ -279,7 +296,7 @@ async fn reconcile_marks_resources_deleted_behind_rifts_back_as_gone() {
     let store = store("gone");
     let project = project(&store);
     let cloud = MemoryCloud::with_delay(Duration::from_millis(1));
-    let engine = Engine::new(store.clone(), cloud.clouds());
+    let engine = Engine::new(store.clone(), cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let plan = buckets(1);
     apply(&engine, &project, &plan).await;
     cloud.lock().resources.clear();
@@ -306,7 +323,7 @@ async fn concurrent_applies_to_one_project_never_create_twice() {
     let store = store("concurrent");
     let project = project(&store);
     let cloud = MemoryCloud::with_delay(Duration::from_millis(30));
-    let engine = Engine::new(store, cloud.clouds());
+    let engine = Engine::new(store, cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let plan = buckets(3);
     let (a, b) = tokio::join!(
         apply(&engine, &project, &plan),

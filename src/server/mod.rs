@@ -19,7 +19,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, ServiceExt, tool_handler};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::approval::Approvals;
 use crate::cloud::Clouds;
@@ -58,7 +58,11 @@ impl AppState {
             plans: PlanStore::new(store.clone()),
             prices: crate::pricing::PriceBook::default(),
             approvals: Approvals::new(store.clone(), settings.approval_ttl_s),
-            engine: crate::engine::Engine::new(store.clone(), clouds.clone()),
+            engine: crate::engine::Engine::new(
+                store.clone(),
+                clouds.clone(),
+                settings.apply_concurrency,
+            ),
             store,
             settings: Arc::new(settings),
             clouds,
@@ -77,30 +81,32 @@ impl Default for AppState {
 #[derive(Clone)]
 pub struct RiftServer {
     state: AppState,
-    tool_router: ToolRouter<RiftServer>,
 }
 
 impl RiftServer {
     pub fn new(state: AppState) -> Self {
-        Self {
-            tool_router: compact::compact(
-                Self::planning_router()
-                    + Self::cost_tools()
-                    + Self::terraform_router()
-                    + Self::projects_router()
-                    + Self::writes_router(&state.settings),
-            ),
-            state,
-        }
+        Self { state }
     }
 
-    /// Mutating tools exist only when writes are enabled: not listed, and not callable, otherwise.
-    fn writes_router(settings: &Settings) -> ToolRouter<RiftServer> {
-        if settings.allow_writes {
-            Self::provisioning_router()
-        } else {
-            ToolRouter::new()
-        }
+    /// The tools, built once per process (per writes setting) when first needed: generating every schema is
+    /// work the initialize reply must not wait for, and HTTP sessions share the result.
+    fn tool_router(&self) -> &'static ToolRouter<RiftServer> {
+        static READ_ONLY: OnceLock<ToolRouter<RiftServer>> = OnceLock::new();
+        static WITH_WRITES: OnceLock<ToolRouter<RiftServer>> = OnceLock::new();
+        let writes = self.state.settings.allow_writes;
+        let cell = if writes { &WITH_WRITES } else { &READ_ONLY };
+        cell.get_or_init(|| {
+            let read_only = Self::planning_router()
+                + Self::cost_tools()
+                + Self::terraform_router()
+                + Self::projects_router();
+            // Mutating tools exist only when writes are enabled: not listed, and not callable, otherwise.
+            compact::compact(if writes {
+                read_only + Self::provisioning_router()
+            } else {
+                read_only
+            })
+        })
     }
 
     /// Every tool this build has, whatever the settings (for the schema snapshot and the size budget).
@@ -114,7 +120,7 @@ impl RiftServer {
 
     /// Every tool this server lists, with its schemas and annotations.
     pub fn tools(&self) -> Vec<Tool> {
-        let mut tools = self.tool_router.list_all();
+        let mut tools = self.tool_router().list_all();
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         tools
     }
@@ -139,7 +145,7 @@ impl RiftServer {
     }
 }
 
-#[tool_handler(router = self.tool_router)]
+#[tool_handler(router = self.tool_router())]
 impl ServerHandler for RiftServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
@@ -188,7 +194,7 @@ impl ServerHandler for RiftServer {
             .into());
         }
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
-        self.tool_router.call(call).await
+        self.tool_router().call(call).await
     }
 
     // Resources: the Terraform files of stored plans (server/terraform.rs).

@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{HeaderMap, Response, StatusCode, Uri};
 use chrono::NaiveDate;
+use rift::cloud::digitalocean::{ClientConfig, RetryPolicy};
 use rift::model::Provider;
 use rift::pricing::refresh::aws::{parse_price_list, queries};
 use rift::pricing::refresh::digitalocean::fetch_sizes;
-use rift::pricing::refresh::{self, DigitalOceanSource, RefreshError, RefreshOptions, Token};
+use rift::pricing::refresh::{self, DigitalOceanSource, RefreshError, RefreshOptions};
 use rift::pricing::{PriceBook, Prices, Unit, Usage, estimate};
 use serde_json::Value;
 
@@ -238,10 +239,14 @@ fn sizes_page(slugs: &[(&str, f64)], next: Option<&str>, total: usize) -> String
     page.to_string()
 }
 
+/// The source `DigitalOceanSource::from_env` builds, from these variables instead of the process environment.
 fn source(url: &str, token: Option<&str>) -> DigitalOceanSource {
     DigitalOceanSource {
-        base_url: url.to_string(),
-        token: token.and_then(Token::new),
+        config: ClientConfig::from_vars(|name| match name {
+            "DIGITALOCEAN_API_URL" => Some(url.to_string()),
+            "DIGITALOCEAN_TOKEN" => token.map(str::to_string),
+            _ => None,
+        }),
     }
 }
 
@@ -395,9 +400,14 @@ async fn without_a_token_nothing_is_requested() {
 #[tokio::test]
 async fn an_unreachable_api_is_a_clear_error() {
     // Port 9 (discard) on loopback: nothing listens there.
-    let err = fetch_sizes(&source("http://127.0.0.1:9", Some(TOKEN)))
-        .await
-        .unwrap_err();
+    let mut unreachable = source("http://127.0.0.1:9", Some(TOKEN));
+    // The client retries a failed connection with backoff (1 + 2 + 4 + 8 s by default); quick ones keep the
+    // test short.
+    unreachable.config.as_mut().unwrap().retry = RetryPolicy {
+        base_delay: std::time::Duration::from_millis(1),
+        ..RetryPolicy::default()
+    };
+    let err = fetch_sizes(&unreachable).await.unwrap_err();
     assert!(err.to_string().contains("could not connect"), "{err}");
 }
 

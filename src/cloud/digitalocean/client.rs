@@ -37,9 +37,15 @@ impl Token {
                 other => DoError::Credentials(other.to_string()),
             });
         }
+        Token::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The token from the first of [`TOKEN_VARIABLES`] that `var` gives (tests pass a map rather than change
+    /// the environment every test in the process shares).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Token, DoError> {
         TOKEN_VARIABLES
             .iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+            .find_map(|name| var(name).filter(|v| !v.trim().is_empty()))
             .map(Token)
             .ok_or_else(|| {
                 DoError::Credentials(
@@ -160,11 +166,13 @@ impl ClientConfig {
 
     /// Base URL from `DIGITALOCEAN_API_URL` (default [`DEFAULT_API_URL`]) and the token per [`Token::resolve`].
     pub fn from_env(token: Option<&TokenRef>) -> Result<ClientConfig, DoError> {
-        let base = std::env::var("DIGITALOCEAN_API_URL")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let base = api_url(|name| std::env::var(name).ok());
         Ok(ClientConfig::new(base, Token::resolve(token)?))
+    }
+
+    /// As [`ClientConfig::from_env`] without a project's token reference, reading the variables through `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ClientConfig, DoError> {
+        Ok(ClientConfig::new(api_url(&var), Token::from_vars(&var)?))
     }
 
     /// Adds a header sent with every request.
@@ -175,6 +183,13 @@ impl ClientConfig {
             .insert(HeaderName::from_static(name), value);
         Ok(self)
     }
+}
+
+/// `DIGITALOCEAN_API_URL`, else [`DEFAULT_API_URL`].
+fn api_url(var: impl Fn(&str) -> Option<String>) -> String {
+    var("DIGITALOCEAN_API_URL")
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_API_URL.to_string())
 }
 
 /// A failed DigitalOcean call. Messages never contain the token.
@@ -581,6 +596,12 @@ fn transport_error(
             after_s: timeout.as_secs(),
         };
     }
+    if error.is_connect() {
+        return DoError::Transport(format!(
+            "{method} {}: could not connect ({error}); check DIGITALOCEAN_API_URL and the network",
+            url.path()
+        ));
+    }
     DoError::Transport(format!("{method} {}: {error}", url.path()))
 }
 
@@ -669,5 +690,43 @@ mod tests {
         assert!(client.is_own(&own));
         assert!(!client.is_own(&foreign));
         assert!(!client.is_own(&other_port));
+        let prefixed = Client::new(ClientConfig::new(
+            "http://127.0.0.1:4010/do/",
+            Token::new("t"),
+        ))
+        .unwrap();
+        assert!(prefixed.is_own(&Url::parse("http://127.0.0.1:4010/do/v2/sizes").unwrap()));
+        assert!(!prefixed.is_own(&Url::parse("http://127.0.0.1:4010/v2/sizes").unwrap()));
+    }
+
+    #[test]
+    fn settings_come_from_the_variables_doctl_and_terraform_read() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let config =
+            ClientConfig::from_vars(vars(&[("DIGITALOCEAN_ACCESS_TOKEN", "secret")])).unwrap();
+        assert_eq!(config.base_url, DEFAULT_API_URL);
+        assert_eq!(config.token.0, "secret");
+        let config = ClientConfig::from_vars(vars(&[
+            ("DIGITALOCEAN_API_URL", "http://127.0.0.1:4010"),
+            ("DIGITALOCEAN_TOKEN", "first"),
+            ("DIGITALOCEAN_ACCESS_TOKEN", "second"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (config.base_url.as_str(), config.token.0.as_str()),
+            ("http://127.0.0.1:4010", "first")
+        );
+        let err = ClientConfig::from_vars(vars(&[("DIGITALOCEAN_TOKEN", "  ")])).unwrap_err();
+        assert!(
+            matches!(&err, DoError::Credentials(m) if m.contains("DIGITALOCEAN_TOKEN") && m.contains("DIGITALOCEAN_ACCESS_TOKEN")),
+            "{err}"
+        );
     }
 }

@@ -33,7 +33,7 @@ pub use droplets::{
 };
 pub use firewalls::{Firewall, FirewallCreate, InboundRule, OutboundRule, Targets};
 pub use load_balancers::{ForwardingRule, HealthCheck, LoadBalancer, LoadBalancerCreate};
-pub use pagination::MAX_PER_PAGE;
+pub use pagination::{EarlyStop, Listing, MAX_PER_PAGE};
 pub use provision::{
     DEFAULT_IMAGE, DigitalOcean, DigitalOceanConnector, SSH_KEYS_VARIABLE, WAIT_VARIABLE,
 };

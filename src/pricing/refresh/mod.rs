@@ -6,7 +6,6 @@ pub mod digitalocean;
 mod overlay;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -15,53 +14,25 @@ use serde::Serialize;
 
 use super::catalog::{EntryFile, Prices, Unit};
 use super::money::Micros;
+use crate::cloud::digitalocean::{ClientConfig, DoError};
 use crate::model::Provider;
 
 pub use overlay::write_overlay;
 
-/// A bearer token. It never appears in Debug output, errors or logs.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(value: impl Into<String>) -> Option<Token> {
-        let value = value.into().trim().to_string();
-        (!value.is_empty()).then_some(Token(value))
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(redacted)")
-    }
-}
-
-/// Where DigitalOcean's API is and how to authenticate to it.
+/// How a refresh reaches DigitalOcean's API: the cloud client's settings, or why there are none. The reason is
+/// kept rather than returned, so that a refresh of AWS alone needs no DigitalOcean token.
 #[derive(Debug, Clone)]
 pub struct DigitalOceanSource {
-    pub base_url: String,
-    pub token: Option<Token>,
+    pub config: Result<ClientConfig, DoError>,
 }
 
-pub const DEFAULT_DO_API_URL: &str = "https://api.digitalocean.com";
-const DO_TOKEN_VARS: [&str; 2] = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"];
-
 impl DigitalOceanSource {
-    /// `DIGITALOCEAN_API_URL` (default the production API) and the first of `DIGITALOCEAN_TOKEN`,
-    /// `DIGITALOCEAN_ACCESS_TOKEN` that is set, as doctl and Terraform read them.
+    /// The API URL and token the cloud client reads (`DIGITALOCEAN_API_URL`, `DIGITALOCEAN_TOKEN` /
+    /// `DIGITALOCEAN_ACCESS_TOKEN`).
     pub fn from_env() -> DigitalOceanSource {
-        let base_url = std::env::var("DIGITALOCEAN_API_URL")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_DO_API_URL.to_string());
-        let token = DO_TOKEN_VARS
-            .iter()
-            .find_map(|name| std::env::var(name).ok().and_then(Token::new));
-        DigitalOceanSource { base_url, token }
+        DigitalOceanSource {
+            config: ClientConfig::from_env(None),
+        }
     }
 }
 
@@ -245,8 +216,11 @@ async fn fetch_digitalocean(
     today: NaiveDate,
 ) -> Result<Fetched, RefreshError> {
     let sizes = digitalocean::fetch_sizes(source).await?;
-    let host = reqwest::Url::parse(&source.base_url)
+    let host = source
+        .config
+        .as_ref()
         .ok()
+        .and_then(|c| reqwest::Url::parse(&c.base_url).ok())
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default();
     Ok(Fetched {
