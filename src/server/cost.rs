@@ -176,20 +176,6 @@ impl RiftServer {
             (None, None) => Err(NEITHER.to_string()),
         }
     }
-
-    fn stored_plan(&self, id: &str) -> Result<Plan, String> {
-        self.state.plans.get(id).ok_or_else(|| {
-            let known = self.state.plans.ids();
-            let listed = if known.is_empty() {
-                "none yet".to_string()
-            } else {
-                known.iter().rev().take(5).cloned().collect::<Vec<_>>().join(", ")
-            };
-            format!(
-                "plan_id: unknown plan \"{id}\" (plans made in this server session: {listed}); call plan_deployment first, or pass the requirements as request"
-            )
-        })
-    }
 }
 
 /// The schema definitions that make up a `DeploymentRequest`.

@@ -24,6 +24,7 @@ use std::sync::{Arc, OnceLock};
 use crate::approval::Approvals;
 use crate::cloud::Clouds;
 use crate::config::Settings;
+use crate::model::Plan;
 use crate::store::{PlanStore, Store};
 
 pub use args::Args;
@@ -123,6 +124,21 @@ impl RiftServer {
         let mut tools = self.tool_router().list_all();
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         tools
+    }
+
+    /// A plan made earlier by `plan_deployment` (or another tool that plans), by id.
+    fn stored_plan(&self, id: &str) -> Result<Plan, String> {
+        self.state.plans.get(id).ok_or_else(|| {
+            let known = self.state.plans.ids();
+            let listed = if known.is_empty() {
+                "none yet".to_string()
+            } else {
+                known.iter().rev().take(5).cloned().collect::<Vec<_>>().join(", ")
+            };
+            format!(
+                "plan_id: unknown plan \"{id}\" (recent plans: {listed}); call plan_deployment first"
+            )
+        })
     }
 
     /// Serves MCP over stdin/stdout until the client closes stdin or `shutdown` resolves.

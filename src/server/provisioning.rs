@@ -324,12 +324,7 @@ impl RiftServer {
         cancel: CancellationToken,
     ) -> Result<Json<Mutation>, String> {
         let project = self.project(&args.project_id)?;
-        let plan = self.state.plans.get(&args.plan_id).ok_or_else(|| {
-            format!(
-                "plan_id: unknown plan \"{}\"; call plan_deployment first",
-                args.plan_id
-            )
-        })?;
+        let plan = self.stored_plan(&args.plan_id)?;
         let token = args.approval_token.clone();
         let hash = request_hash("apply_plan", &normalized(&args, json!(null))?);
         let proposal = self.propose_apply("apply_plan", project, plan, hash)?;

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Args, RiftServer};
-use crate::model::Plan;
+use crate::model::{Plan, Provider};
 use crate::terraform::{self, Configuration, Variable};
 
 const URI_TEMPLATE: &str = "rift://plans/{plan_id}/terraform/{file}";
@@ -22,21 +22,26 @@ const MIME_TYPE: &str = "text/x-hcl";
 /// Plans per page of resources/list (each contributes up to six files).
 const PLANS_PER_PAGE: usize = 20;
 
-/// Which plan to write as Terraform.
+/// What to write as Terraform: a plan, or what a project has (exactly one).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateTerraformArgs {
     /// A plan_id from plan_deployment (or compare_providers).
-    pub plan_id: String,
+    pub plan_id: Option<String>,
+    /// Or a project: the resources rift created (or is creating) in it.
+    pub project_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TerraformFiles {
+    /// The plan written, or "project-<id>" for a project.
     pub plan_id: String,
     /// File name → HCL. Write them into one directory, then run `terraform init` and `terraform apply`.
     pub files: BTreeMap<String, String>,
-    /// The same files as MCP resources.
+    /// The same files as MCP resources (plans only).
     pub resources: Vec<String>,
+    /// What the files leave out, and why.
+    pub warnings: Vec<String>,
     /// The input variables; each has a default, and credentials fall back to the providers' environment
     /// variables, so none must be set.
     pub variables: Vec<Variable>,
@@ -45,7 +50,7 @@ pub struct TerraformFiles {
 #[tool_router(router = terraform_router, vis = "pub(super)")]
 impl RiftServer {
     #[tool(
-        description = "Terraform for a plan (plan_id), both clouds in one configuration: versions.tf, providers.tf, variables.tf, digitalocean.tf and/or aws.tf, outputs.tf. Credentials are sensitive variables, never values. Also resources rift://plans/{plan_id}/terraform/{file}.",
+        description = "Terraform for a plan (plan_id) or a project's resources (project_id), both clouds in one configuration: versions.tf, providers.tf, variables.tf, digitalocean.tf and/or aws.tf, outputs.tf. Credentials are sensitive variables, never values. Also resources rift://plans/{plan_id}/terraform/{file}.",
         annotations(
             title = "Generate Terraform",
             read_only_hint = true,
@@ -58,35 +63,75 @@ impl RiftServer {
         &self,
         Parameters(Args(args)): Parameters<Args<GenerateTerraformArgs>>,
     ) -> Result<Json<TerraformFiles>, String> {
-        let plan = self.plan_to_export(&args.plan_id)?;
+        let (plan, field, warnings) = match (args.plan_id, args.project_id) {
+            (Some(id), None) => (self.stored_plan(&id)?, "plan_id", vec![]),
+            (None, Some(id)) => {
+                let (plan, warnings) = self.project_as_plan(&id)?;
+                (plan, "project_id", warnings)
+            }
+            _ => {
+                return Err(
+                    "give exactly one of plan_id (from plan_deployment) and project_id".to_string(),
+                );
+            }
+        };
         let Configuration { files, variables } =
-            terraform::generate(&plan).map_err(|e| format!("plan_id: {e}"))?;
-        let resources = files
-            .keys()
-            .map(|file| terraform::resource_uri(&plan.plan_id, file))
-            .collect();
+            terraform::generate(&plan).map_err(|e| format!("{field}: {e}"))?;
+        let resources = if field == "plan_id" {
+            files
+                .keys()
+                .map(|file| terraform::resource_uri(&plan.plan_id, file))
+                .collect()
+        } else {
+            vec![]
+        };
         Ok(Json(TerraformFiles {
             plan_id: plan.plan_id,
             files,
             resources,
+            warnings,
             variables,
         }))
     }
 }
 
 impl RiftServer {
-    fn plan_to_export(&self, id: &str) -> Result<Plan, String> {
-        self.state.plans.get(id).ok_or_else(|| {
-            let known = self.state.plans.ids();
-            let listed = if known.is_empty() {
-                "none yet".to_string()
-            } else {
-                known.iter().rev().take(5).cloned().collect::<Vec<_>>().join(", ")
-            };
-            format!(
-                "plan_id: unknown plan \"{id}\" (plans made in this server session: {listed}); call plan_deployment first"
-            )
-        })
+    /// A project's live resources as a plan, each as it was planned; resources rift only found in a cloud (by
+    /// reconcile) were never planned, so they are left out with a warning.
+    fn project_as_plan(&self, id: &str) -> Result<(Plan, Vec<String>), String> {
+        let store = &self.state.store;
+        let project = store
+            .require_project(id)
+            .map_err(|e| format!("project_id: {e}"))?;
+        let rows = store.resources(&project.id).map_err(|e| e.to_string())?;
+        let mut warnings = Vec::new();
+        let mut resources = Vec::new();
+        for row in rows.into_iter().filter(|r| r.state.is_live()) {
+            match row.planned {
+                Some(planned) => resources.push(planned),
+                None => warnings.push(format!(
+                    "{} was found in the cloud, not planned by rift: it is not in the Terraform",
+                    row.name
+                )),
+            }
+        }
+        if resources.is_empty() {
+            return Err(format!(
+                "project_id: project \"{}\" has no resources yet; apply a plan to it, or pass plan_id",
+                project.id
+            ));
+        }
+        let mut providers: Vec<Provider> = resources.iter().map(|r| r.provider).collect();
+        providers.sort();
+        providers.dedup();
+        let plan = Plan {
+            plan_id: format!("project-{}", project.id),
+            name: project.id,
+            providers,
+            resources,
+            warnings: vec![],
+        };
+        Ok((plan, warnings))
     }
 
     /// The generated files of the plans made in this process, a page of plans at a time.
@@ -132,7 +177,7 @@ impl RiftServer {
             ));
         };
         let plan = self
-            .plan_to_export(plan_id)
+            .stored_plan(plan_id)
             .map_err(|e| ErrorData::resource_not_found(e, None))?;
         let Configuration { mut files, .. } = terraform::generate(&plan)
             .map_err(|e| ErrorData::invalid_params(format!("plan {plan_id}: {e}"), None))?;

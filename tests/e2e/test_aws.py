@@ -18,6 +18,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from _support import call_ok, rift_bin
+from test_terraform import Config
 
 pytestmark = pytest.mark.anyio
 
@@ -117,6 +118,15 @@ async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(se
         # Applying again creates nothing new.
         again = await call_ok(client, "apply_plan", apply_args)
         assert not any(c.startswith("create") for c in again["changes"]), again["changes"]
+
+        # The project as Terraform: every file parses, every reference resolves, every resource is there.
+        exported = await call_ok(client, "generate_terraform", {"project_id": project["id"]})
+        assert exported["plan_id"] == f"project-{project['id']}"
+        config = Config(exported["files"])
+        unresolved = [ref for _, ref in config.references() if not config.resolves(ref)]
+        assert not unresolved, unresolved
+        missing = [n for n in names if f'"{n}"' not in exported["files"]["aws.tf"]]
+        assert not missing, missing
 
         # Inspect one resource from the cloud, list them all.
         web = next(r for r in plan["resources"] if r["kind"] == "web_server")

@@ -314,7 +314,11 @@ async def test_unknown_plan_is_an_in_band_error(client: Client) -> None:
     text = await call_err(client, "generate_terraform", {"plan_id": "plan-000000000000"})
     assert "plan_id" in text and "plan_deployment" in text, text
     text = await call_err(client, "generate_terraform", {})
-    assert "plan_id" in text, text
+    assert "plan_id" in text and "project_id" in text, text
+    text = await call_err(client, "generate_terraform", {"plan_id": "plan-000000000000", "project_id": "shop"})
+    assert "exactly one" in text, text
+    text = await call_err(client, "generate_terraform", {"project_id": "no-such-project"})
+    assert "project_id" in text and "no-such-project" in text, text
 
 
 async def test_same_plan_same_bytes(client: Client) -> None:
