@@ -2,10 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod aws;
+mod crash;
 mod digitalocean;
 mod digitalocean_spaces;
 mod digitalocean_stateful;
 mod mcp_surface;
 mod pricing;
 mod projects;
+mod support;
 mod terraform;

@@ -3,142 +3,16 @@
 //! once, policy refusals name the rule and numbers, state survives a restart, and raw secrets are refused
 //! without ever reaching an answer, the log or the state file.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use crate::support::stdio::Rift as Server;
+
 const DO_TOKEN: &str = "dop_v1_4f2c9a7e1b3d5f60718293a4b5c6d7e8f90112233445566778899aabbccddeef";
 
-struct Server {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    next_id: u64,
-}
-
-impl Server {
-    fn start(state: &Path, writes: bool) -> Server {
-        let flags: &[&str] = if writes { &["--allow-writes"] } else { &[] };
-        Server::start_with(state, flags, &[])
-    }
-
-    fn start_with(state: &Path, flags: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rift"));
-        cmd.arg("serve").arg("--state").arg(state).args(flags);
-        // No credentials of the developer's machine may leak into the test.
-        for var in [
-            "DIGITALOCEAN_TOKEN",
-            "DIGITALOCEAN_ACCESS_TOKEN",
-            "RIFT_ALLOW_WRITES",
-            "RIFT_CONFIG",
-            "RIFT_STATE",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.envs(env.iter().copied());
-        let mut child = cmd
-            .env("XDG_CONFIG_HOME", state.parent().unwrap())
-            .env("RIFT_LOG", "info")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut server = Server {
-            child,
-            stdin,
-            stdout,
-            next_id: 0,
-        };
-        server.request(
-            "initialize",
-            json!({"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "it", "version": "0"}}),
-        );
-        server.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-        server
-    }
-
-    fn send(&mut self, message: Value) {
-        writeln!(self.stdin, "{message}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let mut line = String::new();
-            assert!(
-                self.stdout.read_line(&mut line).unwrap() > 0,
-                "server closed stdout"
-            );
-            let message: Value = serde_json::from_str(&line).unwrap();
-            if message["id"] == json!(id) {
-                return message;
-            }
-        }
-    }
-
-    fn tool_names(&mut self) -> Vec<String> {
-        let reply = self.request("tools/list", json!({}));
-        reply["result"]["tools"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap().to_string())
-            .collect()
-    }
-
-    /// (is_error, structured content or the error text)
-    fn call(&mut self, tool: &str, args: Value) -> (bool, Value) {
-        let reply = self.request("tools/call", json!({"name": tool, "arguments": args}));
-        let result = &reply["result"];
-        assert!(result.is_object(), "{tool}: protocol error {reply}");
-        if result["isError"] == json!(true) {
-            (true, result["content"][0]["text"].clone())
-        } else {
-            (false, result["structuredContent"].clone())
-        }
-    }
-
-    fn ok(&mut self, tool: &str, args: Value) -> Value {
-        let (is_error, value) = self.call(tool, args);
-        assert!(!is_error, "{tool} failed: {value}");
-        value
-    }
-
-    fn refused(&mut self, tool: &str, args: Value) -> String {
-        let (is_error, value) = self.call(tool, args);
-        assert!(is_error, "{tool} should have been refused: {value}");
-        value.as_str().unwrap().to_string()
-    }
-
-    /// Closes stdin, waits for the exit, returns stderr.
-    fn stop(mut self) -> String {
-        drop(self.stdin);
-        let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        self.child.wait().unwrap();
-        stderr
-    }
-}
-
 fn state_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rift-it-projects-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("state.db")
+    crate::support::stdio::state_path(&format!("projects-{name}"))
 }
 
 const MUTATING: [&str; 11] = [
