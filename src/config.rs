@@ -255,6 +255,7 @@ pub enum SecretKind {
     DigitaloceanToken,
     AwsAccessKeyId,
     AwsSecretKey,
+    SpacesSecretKey,
 }
 
 impl std::fmt::Display for RawSecret {
@@ -273,6 +274,10 @@ impl std::fmt::Display for RawSecret {
                 },
                 "keep AWS keys in the AWS credential chain (environment, ~/.aws/credentials, SSO) and name a \
                  profile in aws_config.credentials",
+            ),
+            SecretKind::SpacesSecretKey => (
+                "a DigitalOcean Spaces secret key",
+                "put Spaces keys in SPACES_ACCESS_KEY_ID and SPACES_SECRET_ACCESS_KEY in rift's environment",
             ),
         };
         write!(
@@ -312,7 +317,15 @@ pub fn find_raw_secret(value: &serde_json::Value) -> Option<RawSecret> {
                         field: join("<key>"),
                         kind,
                     })
-                    .or_else(|| walk(v, &join(k)))
+                    .or_else(|| match v {
+                        serde_json::Value::String(s) => {
+                            secret_kind_under(k, s).map(|kind| RawSecret {
+                                field: join(k),
+                                kind,
+                            })
+                        }
+                        _ => walk(v, &join(k)),
+                    })
             }),
             _ => None,
         }
@@ -322,42 +335,115 @@ pub fn find_raw_secret(value: &serde_json::Value) -> Option<RawSecret> {
 
 /// What kind of secret `text` contains, if any.
 pub fn secret_kind(text: &str) -> Option<SecretKind> {
-    // DigitalOcean personal, OAuth and refresh tokens.
+    scan(text, false)
+}
+
+/// [`secret_kind`] of a value written under `key` (a JSON object key): a value under a secret-ish key such as
+/// `SecretAccessKey` is judged as if it followed that keyword in the text.
+fn secret_kind_under(key: &str, text: &str) -> Option<SecretKind> {
+    scan(text, is_secret_keyword(key))
+}
+
+/// Looks through `text` for raw secrets. `under_keyword`: the text is the value of a secret-ish key.
+fn scan(text: &str, under_keyword: bool) -> Option<SecretKind> {
+    // DigitalOcean personal, OAuth and refresh tokens (`dop_v1_` + 64 hex), anywhere, glued to anything.
     if ["dop_v1_", "doo_v1_", "dor_v1_"]
         .iter()
         .any(|p| text.contains(p))
     {
         return Some(SecretKind::DigitaloceanToken);
     }
-    let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '=')));
-    for word in words {
-        if is_aws_key_id(word) {
-            return Some(SecretKind::AwsAccessKeyId);
-        }
-        if is_aws_secret_key(word) {
-            return Some(SecretKind::AwsSecretKey);
+    if contains_aws_key_id(text) {
+        return Some(SecretKind::AwsAccessKeyId);
+    }
+    // Words are runs of the characters AWS and Spaces secret keys are made of: `=`, `:`, quotes, whitespace,
+    // `_`, `-`, `.` and the rest separate them, so `AWS_SECRET_ACCESS_KEY=<key>` yields the key as a word.
+    for (start, word) in words(text) {
+        let before = &text[..start];
+        let keyword = is_secret_keyword(keyword_before(before))
+            || (under_keyword && before.chars().all(is_assignment_char));
+        match word.len() {
+            40 if looks_like_key(word, keyword) => return Some(SecretKind::AwsSecretKey),
+            43 if keyword && looks_like_key(word, true) => {
+                return Some(SecretKind::SpacesSecretKey);
+            }
+            _ => {}
         }
     }
     None
 }
 
-fn is_aws_key_id(word: &str) -> bool {
-    word.len() == 20
-        && (word.starts_with("AKIA") || word.starts_with("ASIA"))
-        && word
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '/' | '+')
 }
 
-/// 40 base64 characters with upper case, lower case and digits: hashes (lower-case hex) and names do not match.
-fn is_aws_secret_key(word: &str) -> bool {
-    word.len() == 40
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='))
-        && word.chars().any(|c| c.is_ascii_uppercase())
-        && word.chars().any(|c| c.is_ascii_lowercase())
-        && word.chars().any(|c| c.is_ascii_digit())
+/// What may stand between a keyword and its value: `KEY=v`, `key: v`, `"Key": "v"`, `key = 'v'`, `--key v`.
+fn is_assignment_char(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '=' | ':' | '"' | '\'' | '`')
+}
+
+/// The maximal runs of [`is_key_char`] in `text`, with their byte offsets.
+fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while rest.next_if(|(_, c)| !is_key_char(*c)).is_some() {}
+        let (start, _) = *rest.peek()?;
+        let mut end = start;
+        while let Some((i, c)) = rest.next_if(|(_, c)| is_key_char(*c)) {
+            end = i + c.len_utf8();
+        }
+        Some((start, &text[start..end]))
+    })
+}
+
+/// The identifier right before a value: `AWS_SECRET_ACCESS_KEY` in `export AWS_SECRET_ACCESS_KEY="`.
+fn keyword_before(before: &str) -> &str {
+    let trimmed = before.trim_end_matches(is_assignment_char);
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .last()
+        .map_or(trimmed.len(), |(i, _)| i);
+    &trimmed[start..]
+}
+
+/// `secret`, `client_secret`, `aws_secret_access_key`, `SecretAccessKey`, `SPACES_SECRET`, `--secret-key`; not
+/// names of secrets such as `SecretId` or `secret_name`.
+fn is_secret_keyword(word: &str) -> bool {
+    let name: String = word
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    name.contains("secret") && (name.ends_with("secret") || name.ends_with("key"))
+}
+
+/// `(AKIA|ASIA)[A-Z0-9]{16}` anywhere in `text`.
+fn contains_aws_key_id(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.windows(20).any(|w| {
+        (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
+            && w[4..]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+/// A run of key characters that is a key rather than a path or a name: never a path (`/` first, or `//`); then
+/// either random-looking (upper case, lower case and digits: hex hashes and names do not match), or, after a
+/// secret keyword, at least not a single class of characters.
+fn looks_like_key(word: &str, after_keyword: bool) -> bool {
+    if word.starts_with('/') || word.contains("//") {
+        return false;
+    }
+    let classes = [
+        word.chars().any(|c| c.is_ascii_uppercase()),
+        word.chars().any(|c| c.is_ascii_lowercase()),
+        word.chars().any(|c| c.is_ascii_digit()),
+    ];
+    let count = classes.iter().filter(|&&present| present).count();
+    count == 3 || (after_keyword && count >= 2)
 }
 
 /// `text` for an error message: itself unless it looks like a secret, then a placeholder.
@@ -377,6 +463,7 @@ mod tests {
     const DO_TOKEN: &str =
         "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const SPACES_SECRET: &str = "Zk3bQ9xLr2Vt8Yw1Hn4Jc6Ps0Dm5Gf7Ka+Eu/Io2Ls9";
 
     #[test]
     fn finds_raw_secrets_anywhere_and_says_how_to_reference_them() {
@@ -410,6 +497,117 @@ mod tests {
         ] {
             assert_eq!(secret_kind(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn secrets_in_assignments_and_env_files_are_found() {
+        let user_data = format!(
+            "#cloud-config\nruncmd:\n  - export AWS_SECRET_ACCESS_KEY={AWS_SECRET}\n  - echo hi\n"
+        );
+        for (text, kind) in [
+            (
+                format!("AWS_SECRET_ACCESS_KEY={AWS_SECRET}"),
+                SecretKind::AwsSecretKey,
+            ),
+            (user_data, SecretKind::AwsSecretKey),
+            (
+                format!("aws_secret_access_key = {AWS_SECRET}"),
+                SecretKind::AwsSecretKey,
+            ),
+            (
+                format!("{{\"SecretAccessKey\": \"{AWS_SECRET}\"}}"),
+                SecretKind::AwsSecretKey,
+            ),
+            (format!("key='{AWS_SECRET}'"), SecretKind::AwsSecretKey),
+            (
+                "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE".to_string(),
+                SecretKind::AwsAccessKeyId,
+            ),
+            (
+                "id:ASIAIOSFODNN7EXAMPLE,".to_string(),
+                SecretKind::AwsAccessKeyId,
+            ),
+            // No word boundary needed.
+            (
+                "xAKIAIOSFODNN7EXAMPLEy".to_string(),
+                SecretKind::AwsAccessKeyId,
+            ),
+            (
+                format!("DIGITALOCEAN_TOKEN={DO_TOKEN}"),
+                SecretKind::DigitaloceanToken,
+            ),
+            (format!("x{DO_TOKEN}x"), SecretKind::DigitaloceanToken),
+            // After a secret keyword, a key needs only two kinds of characters.
+            (
+                "client_secret: abcdefghij0123456789abcdefghij0123456789".to_string(),
+                SecretKind::AwsSecretKey,
+            ),
+            (
+                format!("SPACES_SECRET_ACCESS_KEY={SPACES_SECRET}"),
+                SecretKind::SpacesSecretKey,
+            ),
+            (
+                format!("export SPACES_SECRET=\"{SPACES_SECRET}\""),
+                SecretKind::SpacesSecretKey,
+            ),
+        ] {
+            assert_eq!(secret_kind(&text), Some(kind), "{text}");
+        }
+
+        // A value under a secret-ish JSON key is judged with the key as its keyword.
+        let weak = "abcdefghij0123456789abcdefghij0123456789";
+        assert_eq!(secret_kind(weak), None);
+        let found = find_raw_secret(&json!({"env": {"AWS_SECRET_ACCESS_KEY": weak}})).unwrap();
+        assert_eq!(
+            (found.field.as_str(), found.kind),
+            ("env.AWS_SECRET_ACCESS_KEY", SecretKind::AwsSecretKey)
+        );
+        let found = find_raw_secret(&json!({"SPACES_SECRET_ACCESS_KEY": SPACES_SECRET})).unwrap();
+        assert_eq!(found.kind, SecretKind::SpacesSecretKey);
+        let message = found.to_string();
+        assert!(
+            message.contains("SPACES_SECRET_ACCESS_KEY") && !message.contains(SPACES_SECRET),
+            "{message}"
+        );
+
+        let found = find_raw_secret(&json!({"spec": {"user_data": format!(
+            "#!/bin/sh\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n"
+        )}}))
+        .unwrap();
+        assert_eq!(found.field, "spec.user_data");
+        assert!(!found.to_string().contains(AWS_SECRET));
+    }
+
+    #[test]
+    fn long_paths_names_and_cloud_init_are_not_secrets() {
+        for text in [
+            // 40-character paths and names.
+            "/usr/local/lib/python3/site-packages/abcd",
+            "/Users/Alice/Projects2024/MyApp/srcMain4",
+            "usr//Local/Lib/Python3/SitePackagesAbcd1",
+            "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJ",
+            "abcdefghijabcdefghijabcdefghijabcdefghij",
+            "MyVeryLongResourceNameWithoutAnyDigitsXY",
+            // Lower-case hex after a keyword-less assignment (a hash).
+            "sha1=0123456789abcdef0123456789abcdef01234567",
+            "#cloud-config\npackages:\n  - nginx\nruncmd:\n  - curl -fsSL https://get.docker.com | sh\n  \
+             - systemctl enable --now nginx\nwrite_files:\n  - path: /etc/nginx/conf.d/default.conf\n",
+            "AWS_REGION=us-east-1",
+            "AWS_ACCESS_KEY_ID=AKIA-not-a-key",
+            "ASIAPACIFIC",
+            // Names of secrets are not secrets, even after a keyword.
+            "SecretId: prod/shop/database/credentials/main",
+            "secret_name=prodshopdatabasecredentials0123456789abc",
+            // A 43-character run is only a Spaces key after a keyword.
+            "Abcdefghij0123456789Abcdefghij0123456789Abc",
+            "secret=/abcdefghij0123456789abcdefghij012345678",
+        ] {
+            assert_eq!(secret_kind(text), None, "{text}");
+        }
+        assert_eq!(
+            find_raw_secret(&json!({"SecretId": "ABCDEFGHIJabcdefghijABCDEFGHIJabcdefghij"})),
+            None
+        );
     }
 
     #[test]

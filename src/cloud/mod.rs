@@ -99,6 +99,9 @@ pub struct CloudAccess {
     pub token: Option<TokenRef>,
 }
 
+/// Which variables a token reference may name, as error messages say it.
+const TOKEN_NAMES: &str = "whose name starts with DIGITALOCEAN_ or RIFT_DO_TOKEN";
+
 /// Where a secret lives. Only the reference is ever stored or shown; [`TokenRef::resolve`] reads the secret at
 /// the moment a client needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -108,33 +111,50 @@ pub enum TokenRef {
 }
 
 impl TokenRef {
-    /// Parses `env:NAME`; the error says what a reference looks like.
+    /// Parses `env:NAME`; the error says what a reference looks like and never repeats the text it was given
+    /// (which may be the token itself). Only DigitalOcean token variables may be named (see
+    /// [`TokenRef::allowed_name`]): a project must not be able to send another of rift's secrets, such as
+    /// `RIFT_HTTP_TOKEN` or `AWS_SECRET_ACCESS_KEY`, to DigitalOcean as a bearer token.
     pub fn parse(text: &str) -> Result<TokenRef, String> {
         let Some(name) = text.strip_prefix("env:") else {
             return Err(format!(
-                "\"{}\" is not a token reference; write env:NAME to name the environment variable that holds \
-                 the token, e.g. env:DIGITALOCEAN_TOKEN",
-                crate::config::redact(text)
+                "this is not a token reference; write env:NAME to name the environment variable that holds the \
+                 token ({TOKEN_NAMES}), e.g. env:DIGITALOCEAN_TOKEN"
             ));
         };
         let valid = !name.is_empty()
             && name.len() <= 128
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
-        if valid {
-            Ok(TokenRef::Env(name.to_string()))
-        } else {
-            Err(format!(
-                "\"env:{}\": an environment variable name has letters, digits and underscores and does not start \
-                 with a digit, e.g. env:DIGITALOCEAN_TOKEN",
-                crate::config::redact(name)
-            ))
+        if !valid {
+            return Err(format!(
+                "this is not a token reference: after env: comes an environment variable name, letters, digits \
+                 and underscores not starting with a digit ({TOKEN_NAMES}), e.g. env:DIGITALOCEAN_TOKEN"
+            ));
         }
+        if !Self::allowed_name(name) {
+            return Err(format!(
+                "this reference names a variable that may not hold a DigitalOcean token: a token reference names \
+                 a variable {TOKEN_NAMES}, e.g. env:DIGITALOCEAN_TOKEN"
+            ));
+        }
+        Ok(TokenRef::Env(name.to_string()))
+    }
+
+    /// Whether a token reference may name this environment variable: `DIGITALOCEAN_*` or `RIFT_DO_TOKEN*`.
+    pub fn allowed_name(name: &str) -> bool {
+        name.starts_with("DIGITALOCEAN_") || name.starts_with("RIFT_DO_TOKEN")
     }
 
     /// Reads the secret. The error names the variable, never a value.
     pub fn resolve(&self) -> Result<String, CloudError> {
         match self {
+            // Also guards references built without `parse`.
+            TokenRef::Env(name) if !Self::allowed_name(name) => {
+                Err(CloudError::Credentials(format!(
+                    "environment variable {name} may not hold a DigitalOcean token; name a variable {TOKEN_NAMES}"
+                )))
+            }
             TokenRef::Env(name) => match std::env::var(name) {
                 Ok(value) if !value.trim().is_empty() => Ok(value),
                 _ => Err(CloudError::Credentials(format!(
@@ -366,12 +386,75 @@ impl Clouds {
     }
 }
 
+/// Timeouts of every AWS SDK client rift builds (AWS itself and the S3-compatible Spaces): a cloud that accepts
+/// the connection and then never answers fails the call instead of hanging the tool.
+pub fn sdk_timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .operation_attempt_timeout(std::time::Duration::from_secs(30))
+        .operation_timeout(std::time::Duration::from_secs(120))
+        .build()
+}
+
+/// Bounds a marker-paginated listing: a cloud (or an emulator) that returns a marker it already returned, or
+/// keeps returning new ones, would otherwise keep a `list` looping forever. Stopping is an error rather than a
+/// short list, because a short list would make a refresh take listed-but-missing resources for gone ones.
+#[derive(Debug)]
+pub struct Pages {
+    what: &'static str,
+    read: usize,
+    seen: std::collections::HashSet<String>,
+}
+
+impl Pages {
+    /// At most this many pages (100 × the page size: tens of thousands of resources).
+    pub const MAX: usize = 100;
+
+    /// A listing through `what` (e.g. "rds:DescribeDBInstances"), named in the error.
+    pub fn new(what: &'static str) -> Pages {
+        Pages {
+            what,
+            read: 0,
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Called after each page with the marker it returned: the marker for the next page, `None` when the
+    /// listing is complete, or an error when the cloud repeats a marker or the listing passes [`Pages::MAX`].
+    pub fn next(&mut self, marker: Option<&str>) -> Result<Option<String>, CloudError> {
+        self.read += 1;
+        let Some(marker) = marker.filter(|m| !m.is_empty()) else {
+            return Ok(None);
+        };
+        let problem = if !self.seen.insert(marker.to_string()) {
+            "returned a page marker it had already returned".to_string()
+        } else if self.read >= Self::MAX {
+            format!("has more than {} pages", Self::MAX)
+        } else {
+            return Ok(Some(marker.to_string()));
+        };
+        tracing::warn!(
+            "stopped listing through {} after {} pages: it {problem}",
+            self.what,
+            self.read
+        );
+        Err(CloudError::Api {
+            code: "PaginationStopped".to_string(),
+            message: format!(
+                "{} {problem}; rift stopped listing after {} pages",
+                self.what, self.read
+            ),
+            request_id: None,
+        })
+    }
+}
+
 /// How a user gives rift credentials for a provider.
 pub fn credentials_hint(provider: Provider) -> &'static str {
     match provider {
         Provider::Digitalocean => {
             "set DIGITALOCEAN_TOKEN (or DIGITALOCEAN_ACCESS_TOKEN) in rift's environment, or give the project a \
-             do_config.token reference such as env:MY_DO_TOKEN"
+             do_config.token reference such as env:DIGITALOCEAN_TOKEN_SHOP"
         }
         Provider::Aws => {
             "configure the AWS credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO or an \
@@ -382,3 +465,102 @@ pub fn credentials_hint(provider: Provider) -> &'static str {
 
 #[cfg(test)]
 pub mod memory;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_references_name_only_digitalocean_variables() {
+        for ok in [
+            "env:DIGITALOCEAN_TOKEN",
+            "env:DIGITALOCEAN_ACCESS_TOKEN",
+            "env:DIGITALOCEAN_TOKEN_SHOP",
+            "env:RIFT_DO_TOKEN",
+            "env:RIFT_DO_TOKEN_BLOG",
+        ] {
+            assert_eq!(
+                TokenRef::parse(ok).map(|r| r.to_string()),
+                Ok(ok.to_string())
+            );
+        }
+        for other in [
+            "env:RIFT_HTTP_TOKEN",
+            "env:AWS_SECRET_ACCESS_KEY",
+            "env:SPACES_SECRET_ACCESS_KEY",
+            "env:HOME",
+            "env:MY_DO_TOKEN",
+            "env:digitalocean_token",
+        ] {
+            let err = TokenRef::parse(other).unwrap_err();
+            let name = other.trim_start_matches("env:");
+            assert!(
+                err.contains("DIGITALOCEAN_")
+                    && err.contains("RIFT_DO_TOKEN")
+                    && !err.contains(name),
+                "{other}: {err}"
+            );
+        }
+        // Built without parse, a reference to another variable is still never read.
+        let err = TokenRef::Env("RIFT_HTTP_TOKEN".into())
+            .resolve()
+            .unwrap_err();
+        assert!(
+            matches!(&err, CloudError::Credentials(m) if m.contains("DIGITALOCEAN_")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejected_token_references_never_repeat_the_value() {
+        let token = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        for text in [
+            token.to_string(),
+            format!("env:{token}"),
+            "hunter2-not-recognised".to_string(),
+            "env:hunter2-not-recognised".to_string(),
+            "env:Zk3bQ9xLr2Vt8Yw1Hn4Jc6Ps0Dm5Gf7KaEuIo2Ls9".to_string(),
+            "env:".to_string(),
+        ] {
+            let err = TokenRef::parse(&text).unwrap_err();
+            assert!(
+                !err.contains("hunter2")
+                    && !err.contains("0123456789abcdef")
+                    && !err.contains("Zk3bQ9"),
+                "{err}"
+            );
+            assert!(err.contains("env:DIGITALOCEAN_TOKEN"), "{err}");
+        }
+    }
+
+    #[test]
+    fn pagination_stops_on_a_repeated_marker_or_too_many_pages() {
+        let mut pages = Pages::new("test:List");
+        assert_eq!(pages.next(Some("a")).unwrap(), Some("a".to_string()));
+        assert_eq!(pages.next(Some("b")).unwrap(), Some("b".to_string()));
+        let err = pages.next(Some("a")).unwrap_err().to_string();
+        assert!(
+            err.contains("test:List") && err.contains("already"),
+            "{err}"
+        );
+
+        let mut pages = Pages::new("test:List");
+        assert_eq!(pages.next(Some("")).unwrap(), None);
+
+        let mut pages = Pages::new("test:List");
+        for i in 1..Pages::MAX {
+            assert_eq!(
+                pages.next(Some(&i.to_string())).unwrap(),
+                Some(i.to_string())
+            );
+        }
+        let err = pages.next(Some("last")).unwrap_err().to_string();
+        assert!(err.contains("100 pages"), "{err}");
+        // The 100th page ending the listing is fine.
+        let mut pages = Pages::new("test:List");
+        for i in 1..Pages::MAX {
+            pages.next(Some(&i.to_string())).unwrap();
+        }
+        assert_eq!(pages.next(None).unwrap(), None);
+    }
+}

@@ -40,6 +40,9 @@ pub struct Region {
     pub name: &'static str,
     /// Offers object storage (Spaces on DigitalOcean; every AWS region has S3).
     pub object_storage: bool,
+    /// AWS: the suffixes of the two availability zones rift spreads subnets over (not every region has an
+    /// open "b"); unused on DigitalOcean.
+    pub zones: [&'static str; 2],
 }
 
 #[derive(Debug)]
@@ -244,6 +247,21 @@ const fn region(slug: &'static str, name: &'static str, object_storage: bool) ->
         slug,
         name,
         object_storage,
+        zones: ["a", "b"],
+    }
+}
+
+/// An AWS region whose usable zones are not "a" and "b".
+const fn region_with_zones(
+    slug: &'static str,
+    name: &'static str,
+    zones: [&'static str; 2],
+) -> Region {
+    Region {
+        slug,
+        name,
+        object_storage: true,
+        zones,
     }
 }
 
@@ -347,7 +365,6 @@ pub static AWS: Offering = Offering {
     regions: &[
         region("us-east-1", "US East (N. Virginia)", true),
         region("us-east-2", "US East (Ohio)", true),
-        region("us-west-1", "US West (N. California)", true),
         region("us-west-2", "US West (Oregon)", true),
         region("ca-central-1", "Canada (Central)", true),
         region("eu-west-1", "Europe (Ireland)", true),
@@ -357,7 +374,9 @@ pub static AWS: Offering = Offering {
         region("ap-south-1", "Asia Pacific (Mumbai)", true),
         region("ap-southeast-1", "Asia Pacific (Singapore)", true),
         region("ap-southeast-2", "Asia Pacific (Sydney)", true),
-        region("ap-northeast-1", "Asia Pacific (Tokyo)", true),
+        // ap-northeast-1b takes no new subnets for most accounts. (us-west-1 is not offered at all: which two of
+        // its zones an account has differs from account to account.)
+        region_with_zones("ap-northeast-1", "Asia Pacific (Tokyo)", ["a", "c"]),
         region("sa-east-1", "South America (Sao Paulo)", true),
     ],
     web_server_sizes: &[

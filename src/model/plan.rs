@@ -148,7 +148,9 @@ pub enum ResourceSpec {
         private: bool,
     },
     Network {
-        cidr: String,
+        /// The address range. Null on DigitalOcean: it picks a free range itself, and ranges may not overlap
+        /// anywhere in an account, so a fixed one would clash with the next project's.
+        cidr: Option<String>,
         /// AWS subnets (two availability zones; private ones when a database or cache needs them). Empty on DigitalOcean.
         subnets: Vec<Subnet>,
         /// AWS: an internet gateway and a public route table.

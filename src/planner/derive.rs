@@ -11,7 +11,6 @@ use crate::model::{
     ResourceSpec, Subnet,
 };
 
-const DO_VPC_CIDR: &str = "10.10.0.0/20";
 const AWS_VPC_CIDR: &str = "10.0.0.0/16";
 
 /// Where a group of components lives: one network per provider and region.
@@ -94,13 +93,13 @@ pub fn resources(
             || has_kind(*site, ResourceKind::Cache);
         let spec = match site.provider {
             Provider::Digitalocean => ResourceSpec::Network {
-                cidr: DO_VPC_CIDR.to_string(),
+                cidr: None,
                 subnets: vec![],
                 internet_gateway: false,
                 nat_gateway: false,
             },
             Provider::Aws => ResourceSpec::Network {
-                cidr: AWS_VPC_CIDR.to_string(),
+                cidr: Some(AWS_VPC_CIDR.to_string()),
                 subnets: aws_subnets(&network, site.region, needs_private),
                 internet_gateway: true,
                 nat_gateway: private_web,
@@ -575,8 +574,11 @@ fn site_names(request: &ResolvedRequest, site: Site, sites: &[Site]) -> SiteName
 }
 
 fn aws_subnets(network: &str, region: &str, private: bool) -> Vec<Subnet> {
+    let zones = mapping::region(Provider::Aws, region)
+        .map(|r| r.zones)
+        .unwrap_or(["a", "b"]);
     let mut subnets = Vec::new();
-    for (i, zone) in ["a", "b"].iter().enumerate() {
+    for (i, zone) in zones.iter().enumerate() {
         subnets.push(Subnet {
             name: format!("{network}-public-{zone}"),
             availability_zone: format!("{region}{zone}"),
@@ -585,7 +587,7 @@ fn aws_subnets(network: &str, region: &str, private: bool) -> Vec<Subnet> {
         });
     }
     if private {
-        for (i, zone) in ["a", "b"].iter().enumerate() {
+        for (i, zone) in zones.iter().enumerate() {
             subnets.push(Subnet {
                 name: format!("{network}-private-{zone}"),
                 availability_zone: format!("{region}{zone}"),

@@ -51,7 +51,7 @@ pub fn plan(request: &DeploymentRequest) -> Result<Plan, PlanError> {
 fn plan_id(request: &DeploymentRequest) -> String {
     let canonical = serde_json::to_vec(request).unwrap_or_default();
     let digest = Sha256::digest(&canonical);
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("plan-{hex}")
 }
 

@@ -122,11 +122,72 @@ pub fn resolve(request: &DeploymentRequest) -> Result<ResolvedRequest, PlanError
         }
         components.push(resolve_component(request, component, field, &mut warnings)?);
     }
+    check_sites(&components)?;
     Ok(ResolvedRequest {
         name,
         components,
         warnings,
     })
+}
+
+/// What the derived networks and firewalls cannot express: a second network, firewall or load balancer at one
+/// provider and region (the derived rules assume one of each), and a data tier whose web servers are in another
+/// region of the same provider (their private network would not reach it).
+fn check_sites(components: &[ResolvedComponent]) -> Result<(), PlanError> {
+    let same_site = |a: &ResolvedComponent, b: &ResolvedComponent| {
+        a.provider == b.provider && a.region == b.region
+    };
+    for (i, c) in components.iter().enumerate() {
+        let kind = c.kind();
+        if matches!(
+            kind,
+            ResourceKind::Network | ResourceKind::Firewall | ResourceKind::LoadBalancer
+        ) && let Some(first) = components[..i]
+            .iter()
+            .find(|o| o.kind() == kind && same_site(o, c))
+        {
+            return Err(PlanError::new(
+                format!("{}.kind", c.field),
+                format!(
+                    "{} already is the {kind} of {} {}; rift plans one {kind} per provider and region",
+                    first.source.name, c.provider, c.region
+                ),
+            ));
+        }
+        if matches!(kind, ResourceKind::Database | ResourceKind::Cache) {
+            let elsewhere = components.iter().find(|w| {
+                w.kind() == ResourceKind::WebServer
+                    && w.provider == c.provider
+                    && w.region != c.region
+            });
+            // A droplet without public networking has no address the other cloud's firewall could admit.
+            let unreachable = components.iter().find(|w| {
+                w.kind() == ResourceKind::WebServer
+                    && w.provider == Provider::Digitalocean
+                    && c.provider != Provider::Digitalocean
+                    && !w.public
+            });
+            if let Some(web) = unreachable {
+                return Err(PlanError::new(
+                    format!("{}.public", web.field),
+                    format!(
+                        "{} has no public address, so the {kind} {} in {} cannot admit it; make it public or keep them in one cloud",
+                        web.source.name, c.source.name, c.provider
+                    ),
+                ));
+            }
+            if let Some(web) = elsewhere {
+                return Err(PlanError::new(
+                    format!("{}.region", c.field),
+                    format!(
+                        "{} is in {} but its web server {} is in {}: put a {kind} in the region of the {} web servers it serves",
+                        c.source.name, c.region, web.source.name, web.region, c.provider
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_name(field: &str, name: &str) -> Result<(), PlanError> {
@@ -331,6 +392,7 @@ fn resolve_component(
     };
 
     let count = resolve_count(provider, component, &at, engine, ha)?;
+    check_standbys(provider, component, &at, size, count, ha)?;
     let storage_gb = resolve_storage(provider, component, &at, size, warnings)?;
     let ports = resolve_ports(component, &at)?;
 
@@ -476,6 +538,43 @@ fn resolve_size(
         ));
     }
     Ok(size)
+}
+
+/// Standby nodes exist where the provider offers them: not on DigitalOcean's smallest database plan, and not
+/// for an ElastiCache cluster rift plans (that would need a replication group).
+fn check_standbys(
+    provider: Provider,
+    component: &Component,
+    at: &dyn Fn(&str) -> String,
+    size: Option<&'static Size>,
+    count: u32,
+    ha: bool,
+) -> Result<(), PlanError> {
+    let kind = component.kind;
+    let smallest = mapping::sizes(provider, kind).first();
+    let field = if ha { "high_availability" } else { "count" };
+    match (provider, kind) {
+        (Provider::Digitalocean, ResourceKind::Database | ResourceKind::Cache)
+            if count > 1 && size.is_some() && size == smallest =>
+        {
+            let next = mapping::sizes(provider, kind)
+                .get(1)
+                .map(|s| s.slug)
+                .unwrap_or_default();
+            Err(PlanError::new(
+                at(field),
+                format!(
+                    "{} has no standby nodes; standbys start at {next}: name that size (or memory_gb 2) for a standby",
+                    size.map(|s| s.slug).unwrap_or_default()
+                ),
+            ))
+        }
+        (Provider::Aws, ResourceKind::Cache) if ha => Err(PlanError::new(
+            at("high_availability"),
+            "an ElastiCache cluster rift plans is one node (a standby needs a replication group, which rift does not plan yet); leave high_availability out",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn resolve_count(

@@ -241,3 +241,45 @@ fn boot_settings_are_checked_per_provider_and_kept_in_the_plan() {
     assert_eq!(boot.user_data, Some("#cloud-config\npackages: [nodejs]\n"));
     assert_eq!(boot.ssh_keys, ["deploy".to_string()]);
 }
+
+#[test]
+fn what_the_derived_rules_cannot_express_is_refused() {
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components
+        .push(component("lb", ResourceKind::LoadBalancer));
+    r.components
+        .push(component("lb2", ResourceKind::LoadBalancer));
+    let e = error_of(&r);
+    assert_eq!(e.field, "components[3].kind");
+    assert!(e.message.contains("lb"), "{e}");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].region = Some("us-west-2".into());
+    let e = error_of(&r);
+    assert_eq!(e.field, "components[1].region");
+    assert!(e.message.contains("us-east-1"), "{e}");
+
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[1].vcpus = None;
+    r.components[1].memory_gb = None;
+    r.components[1].high_availability = Some(true);
+    let e = error_of(&r);
+    assert_eq!(e.field, "components[1].high_availability");
+    assert!(e.message.contains("db-s-1vcpu-2gb"), "{e}");
+
+    let mut r = brief_request(Provider::Aws);
+    r.components.push(Component {
+        high_availability: Some(true),
+        ..component("cache", ResourceKind::Cache)
+    });
+    assert_eq!(error_of(&r).field, "components[2].high_availability");
+}
+
+#[test]
+fn digitalocean_networks_leave_the_range_to_digitalocean() {
+    let plan = plan(&brief_request(Provider::Digitalocean)).unwrap();
+    match &plan.resource("shop-do-vpc").unwrap().spec {
+        ResourceSpec::Network { cidr, .. } => assert_eq!(cidr, &None),
+        other => panic!("{other:?}"),
+    }
+}

@@ -176,25 +176,40 @@ pub fn compare(
         single_total(Provider::Digitalocean),
     ) {
         (Some(best), Some(_), Some(_)) => {
-            let assigned = mix_assignment(request, &components, best);
-            if assigned.iter().all(|p| *p == best) {
-                None
-            } else {
-                let (translated, _) = translate(request, &assigned);
-                match planner::plan(&translated) {
-                    Ok(plan) => {
-                        let est = estimate(&plan, prices, usage, today)?;
-                        let best_total = single_total(best).unwrap_or(0.0);
-                        let option = mix_option(request, &assigned, &plan, &est, best_total);
-                        plans.push(plan);
-                        Some(option)
-                    }
-                    Err(e) => {
+            let best_total = single_total(best).unwrap_or(0.0);
+            match cheapest_valid_mix(request, &components, best, prices, usage, today)? {
+                MixOutcome::Found {
+                    assigned,
+                    plan,
+                    est,
+                    set_aside,
+                } => {
+                    for reason in set_aside {
                         notes.push(format!(
-                            "the per-component cheapest mix is not a valid deployment ({e}); staying on one provider"
+                            "a mix was set aside because it would not work as planned ({reason})"
                         ));
-                        None
                     }
+                    let option = mix_option(request, &assigned, &plan, &est, best_total);
+                    for item in plan.warnings.iter().chain(&est.warnings) {
+                        if !warnings.contains(item) {
+                            warnings.push(item.clone());
+                        }
+                    }
+                    for item in &est.assumptions {
+                        if !assumptions.contains(item) {
+                            assumptions.push(item.clone());
+                        }
+                    }
+                    plans.push(plan);
+                    Some(option)
+                }
+                MixOutcome::SingleProvider => None,
+                MixOutcome::Invalid(reasons) => {
+                    notes.push(format!(
+                        "the candidate mixes are not valid deployments ({}); staying on one provider",
+                        reasons.join("; ")
+                    ));
+                    None
                 }
             }
         }
@@ -444,14 +459,16 @@ fn component_rows(
         .collect()
 }
 
-/// Each component on its cheaper provider (ties stay on `best`); what must sit with the web servers (load
-/// balancers, volumes, declared networks and firewalls) follows the first web server.
+/// Each component on its cheaper provider (ties stay on `best`). What must sit with the web servers (load
+/// balancers, volumes, declared networks and firewalls) follows the first web server, and a cache goes with
+/// a web server's provider (its own cheaper one when a web server is there): a cache is never split from its
+/// clients across clouds when they all sit on one.
 fn mix_assignment(
     request: &DeploymentRequest,
     rows: &[ComponentComparison],
     best: Provider,
 ) -> Vec<Provider> {
-    let mut assigned: Vec<Provider> = request
+    let assigned: Vec<Provider> = request
         .components
         .iter()
         .map(|c| {
@@ -461,25 +478,166 @@ fn mix_assignment(
                 .unwrap_or(best)
         })
         .collect();
-    let web = request
+    follow_web_servers(request, assigned)
+}
+
+/// Puts what must sit with the web servers on their provider (see [`mix_assignment`]).
+fn follow_web_servers(request: &DeploymentRequest, mut assigned: Vec<Provider>) -> Vec<Provider> {
+    let web: Vec<Provider> = request
         .components
         .iter()
-        .position(|c| c.kind == ResourceKind::WebServer)
-        .and_then(|i| assigned.get(i).copied());
-    if let Some(web) = web {
-        for (c, p) in request.components.iter().zip(assigned.iter_mut()) {
-            if matches!(
-                c.kind,
-                ResourceKind::LoadBalancer
-                    | ResourceKind::BlockStorage
-                    | ResourceKind::Network
-                    | ResourceKind::Firewall
-            ) {
-                *p = web;
-            }
+        .zip(&assigned)
+        .filter(|(c, _)| c.kind == ResourceKind::WebServer)
+        .map(|(_, p)| *p)
+        .collect();
+    let Some(first) = web.first().copied() else {
+        return assigned;
+    };
+    for (c, p) in request.components.iter().zip(assigned.iter_mut()) {
+        match c.kind {
+            ResourceKind::LoadBalancer
+            | ResourceKind::BlockStorage
+            | ResourceKind::Network
+            | ResourceKind::Firewall => *p = first,
+            ResourceKind::Cache if !web.contains(p) => *p = first,
+            _ => {}
         }
     }
     assigned
+}
+
+/// The assignments worth pricing as a mix, the per-component cheapest first. When the web servers span both
+/// clouds, every cache has clients in the other cloud; the alternatives then put the caches with each web
+/// server provider in turn, and all the web servers (with what follows them) on one provider.
+fn mix_candidates(
+    request: &DeploymentRequest,
+    rows: &[ComponentComparison],
+    best: Provider,
+) -> Vec<Vec<Provider>> {
+    let first = mix_assignment(request, rows, best);
+    let mut candidates = vec![first.clone()];
+    let web_providers: Vec<Provider> = Provider::ALL
+        .into_iter()
+        .filter(|p| {
+            request
+                .components
+                .iter()
+                .zip(&first)
+                .any(|(c, q)| c.kind == ResourceKind::WebServer && q == p)
+        })
+        .collect();
+    if web_providers.len() > 1 {
+        for provider in &web_providers {
+            let caches_moved = request
+                .components
+                .iter()
+                .zip(&first)
+                .map(|(c, p)| {
+                    if c.kind == ResourceKind::Cache {
+                        *provider
+                    } else {
+                        *p
+                    }
+                })
+                .collect();
+            candidates.push(caches_moved);
+        }
+        for provider in Provider::ALL {
+            let web_moved = request
+                .components
+                .iter()
+                .zip(&first)
+                .map(|(c, p)| {
+                    if c.kind == ResourceKind::WebServer {
+                        provider
+                    } else {
+                        *p
+                    }
+                })
+                .collect();
+            candidates.push(follow_web_servers(request, web_moved));
+        }
+    }
+    let mut unique: Vec<Vec<Provider>> = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let mixed = candidate.iter().any(|p| Some(p) != candidate.first());
+        if mixed && !unique.contains(&candidate) {
+            unique.push(candidate);
+        }
+    }
+    unique
+}
+
+/// A planner warning saying the plan needs a private link rift does not plan (a cache in one cloud that only
+/// its own VPC can reach, with clients in the other): such a mix does not work as planned.
+fn needs_private_link(warning: &str) -> bool {
+    let warning = warning.to_ascii_lowercase();
+    warning.contains("vpn") || warning.contains("tunnel")
+}
+
+enum MixOutcome {
+    Found {
+        assigned: Vec<Provider>,
+        plan: Plan,
+        est: Box<Estimate>,
+        /// Why other candidates were rejected.
+        set_aside: Vec<String>,
+    },
+    /// Every candidate keeps everything on one provider: the cheaper single provider is the answer.
+    SingleProvider,
+    /// Every candidate mix is invalid, for these reasons.
+    Invalid(Vec<String>),
+}
+
+/// The cheapest candidate mix that plans and works as planned; ties go to the earlier candidate.
+fn cheapest_valid_mix(
+    request: &DeploymentRequest,
+    rows: &[ComponentComparison],
+    best: Provider,
+    prices: &Prices,
+    usage: &Usage,
+    today: NaiveDate,
+) -> Result<MixOutcome, PricingError> {
+    let candidates = mix_candidates(request, rows, best);
+    if candidates.is_empty() {
+        return Ok(MixOutcome::SingleProvider);
+    }
+    let mut found: Option<(Vec<Provider>, Plan, Estimate)> = None;
+    let mut reasons = Vec::new();
+    for assigned in candidates {
+        let (translated, _) = translate(request, &assigned);
+        let plan = match planner::plan(&translated) {
+            Ok(plan) => plan,
+            Err(e) => {
+                if !reasons.contains(&e.to_string()) {
+                    reasons.push(e.to_string());
+                }
+                continue;
+            }
+        };
+        if let Some(warning) = plan.warnings.iter().find(|w| needs_private_link(w)) {
+            if !reasons.contains(warning) {
+                reasons.push(warning.clone());
+            }
+            continue;
+        }
+        let est = estimate(&plan, prices, usage, today)?;
+        let cheaper = found
+            .as_ref()
+            .is_none_or(|(_, _, e)| cents(est.total_monthly) < cents(e.total_monthly));
+        if cheaper {
+            found = Some((assigned, plan, est));
+        }
+    }
+    Ok(match found {
+        Some((assigned, plan, est)) => MixOutcome::Found {
+            assigned,
+            plan,
+            est: Box::new(est),
+            set_aside: reasons,
+        },
+        None => MixOutcome::Invalid(reasons),
+    })
 }
 
 fn mix_option(
@@ -560,9 +718,14 @@ fn recommend(
                 money(-mix.versus_cheapest_single),
                 money(mix.total_monthly)
             ));
+        } else if usage.given {
+            text.push_str(&format!(
+                "; the cheapest mix costs {}/month, no less once cross-cloud costs are counted",
+                money(mix.total_monthly)
+            ));
         } else {
             text.push_str(&format!(
-                "; the per-component mix costs {}/month, no less once cross-cloud costs are counted",
+                "; the cheapest mix costs {}/month, no less than {best} alone",
                 money(mix.total_monthly)
             ));
         }

@@ -362,7 +362,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Adds `quantity` of a price. Hourly prices are multiplied by the provider's hours in a month.
+    /// Adds `quantity` of a price. Hourly prices are AWS's and are multiplied by AWS's 730-hour month;
+    /// DigitalOcean is priced by its monthly list prices, so an hourly DigitalOcean price is an error rather
+    /// than something to multiply by an AWS month.
     fn add(
         &mut self,
         owner: &Owner,
@@ -370,21 +372,29 @@ impl<'a> Ctx<'a> {
         description: String,
         priced: &Priced<'_>,
         quantity: Qty,
-    ) {
+    ) -> Result<(), PricingError> {
         let entry = priced.entry;
-        let hpm = hours_per_month(owner.provider);
-        let (monthly, hourly, hours) = if entry.unit.is_hourly() {
-            (
+        let (monthly, hourly, hours) = match (entry.unit.is_hourly(), owner.provider) {
+            (true, Provider::Aws) => (
                 entry.price.times(quantity, AWS_HOURS_PER_MONTH, 1),
                 entry.price.times(quantity, 1, 1),
                 Some(AWS_HOURS_PER_MONTH as u32),
-            )
-        } else {
-            (
+            ),
+            (true, Provider::Digitalocean) => {
+                return Err(PricingError::Unpriced {
+                    resource: owner.resource.clone(),
+                    message: format!(
+                        "the price \"{}\" is per {}, but DigitalOcean is priced by its monthly list prices; give it a monthly price",
+                        priced.key,
+                        entry.unit.as_str()
+                    ),
+                });
+            }
+            (false, provider) => (
                 entry.price.times(quantity, 1, 1),
-                entry.price.times(quantity, 1, hpm),
+                entry.price.times(quantity, 1, hours_per_month(provider)),
                 None,
-            )
+            ),
         };
         self.push(
             owner,
@@ -398,6 +408,7 @@ impl<'a> Ctx<'a> {
             monthly,
             hourly,
         );
+        Ok(())
     }
 
     /// Adds a line whose unit price is a percentage of another monthly price (droplet backups).
@@ -492,7 +503,7 @@ impl<'a> Ctx<'a> {
                     ),
                     &droplet,
                     Qty::whole(1),
-                );
+                )?;
                 let base = droplet.entry.price;
                 if let Some(plan) = backup_plan(self.usage.backups) {
                     let backup = self.price(format!("digitalocean/droplet-backup/{plan}"))?;
@@ -528,7 +539,7 @@ impl<'a> Ctx<'a> {
                         ),
                         &storage,
                         Qty::whole(u64::from(extra) * u64::from(*nodes)),
-                    );
+                    )?;
                 }
                 self.do_cross_cloud(r, &owner, shares);
             }
@@ -545,7 +556,7 @@ impl<'a> Ctx<'a> {
                     format!("regional load balancer, {nodes} node(s)"),
                     &node,
                     Qty::whole(u64::from(*nodes)),
-                );
+                )?;
             }
             ResourceSpec::BlockStorage { size_gb, .. } => {
                 let volume = self.price("digitalocean/volume".to_string())?;
@@ -555,7 +566,7 @@ impl<'a> Ctx<'a> {
                     format!("block storage volume, {size_gb} GB"),
                     &volume,
                     gb(*size_gb),
-                );
+                )?;
                 if backup_plan(self.usage.backups).is_some() {
                     let snapshot = self.price("digitalocean/snapshot".to_string())?;
                     self.add(
@@ -566,7 +577,7 @@ impl<'a> Ctx<'a> {
                         ),
                         &snapshot,
                         gb(*size_gb),
-                    );
+                    )?;
                 }
             }
             ResourceSpec::ObjectStorage {
@@ -582,7 +593,7 @@ impl<'a> Ctx<'a> {
                         "Spaces subscription (one per account, covers every bucket: 250 GB stored and 1 TB outbound included)".to_string(),
                         &sub,
                         Qty::whole(1),
-                    );
+                    )?;
                 } else {
                     self.free(r, "covered by the account's Spaces subscription");
                 }
@@ -612,7 +623,7 @@ impl<'a> Ctx<'a> {
             format!("managed {engine} {size}, primary node (daily backups included)"),
             &primary,
             Qty::whole(1),
-        );
+        )?;
         if nodes > 1 {
             let standby = self.price(format!("digitalocean/database-standby/{size}"))?;
             self.add(
@@ -621,7 +632,7 @@ impl<'a> Ctx<'a> {
                 format!("{} standby node(s) for high availability", nodes - 1),
                 &standby,
                 Qty::whole(u64::from(nodes - 1)),
-            );
+            )?;
         }
         Ok(())
     }
@@ -647,7 +658,7 @@ impl<'a> Ctx<'a> {
                     format!("EC2 {size} (Linux, on-demand)"),
                     &instance,
                     Qty::whole(1),
-                );
+                )?;
                 let root = self.aws_price(region, "ebs/gp3")?;
                 self.add(
                     &owner,
@@ -655,7 +666,7 @@ impl<'a> Ctx<'a> {
                     format!("EBS gp3 root volume, {disk_gb} GB"),
                     &root,
                     gb(*disk_gb),
-                );
+                )?;
                 if *public {
                     let ipv4 = self.aws_price(region, "ipv4/hour")?;
                     self.add(
@@ -665,7 +676,7 @@ impl<'a> Ctx<'a> {
                             .to_string(),
                         &ipv4,
                         Qty::whole(1),
-                    );
+                    )?;
                 }
                 if backup_plan(self.usage.backups).is_some() {
                     let snapshot = self.aws_price(region, "ebs/snapshot")?;
@@ -677,7 +688,7 @@ impl<'a> Ctx<'a> {
                         ),
                         &snapshot,
                         gb(*disk_gb),
-                    );
+                    )?;
                 }
                 self.aws_egress(region, shares.egress_of(ResourceKind::WebServer));
             }
@@ -693,10 +704,14 @@ impl<'a> Ctx<'a> {
                 self.add(
                     &owner,
                     LineCategory::Resource,
-                    format!("RDS {engine} {size}, Single-AZ instance"),
+                    if *nodes >= 2 {
+                        format!("RDS {engine} {size}, Multi-AZ primary instance")
+                    } else {
+                        format!("RDS {engine} {size}, Single-AZ instance")
+                    },
                     &instance,
                     Qty::whole(1),
-                );
+                )?;
                 let storage = self.aws_price(region, "rds/storage/gp3")?;
                 self.add(
                     &owner,
@@ -704,7 +719,7 @@ impl<'a> Ctx<'a> {
                     format!("RDS gp3 storage, {storage_gb} GB"),
                     &storage,
                     gb(*storage_gb),
-                );
+                )?;
                 if *nodes >= 2 {
                     self.add(
                         &owner,
@@ -712,14 +727,14 @@ impl<'a> Ctx<'a> {
                         "Multi-AZ standby instance (Multi-AZ bills the instance twice)".to_string(),
                         &instance,
                         Qty::whole(1),
-                    );
+                    )?;
                     self.add(
                         &owner,
                         LineCategory::Hidden,
                         format!("Multi-AZ standby storage, {storage_gb} GB (billed twice)"),
                         &storage,
                         gb(*storage_gb),
-                    );
+                    )?;
                 }
                 if *public {
                     let ipv4 = self.aws_price(region, "ipv4/hour")?;
@@ -730,7 +745,7 @@ impl<'a> Ctx<'a> {
                             .to_string(),
                         &ipv4,
                         Qty::whole(1),
-                    );
+                    )?;
                 }
                 self.aws_cross_cloud(r, &owner, shares);
             }
@@ -743,26 +758,19 @@ impl<'a> Ctx<'a> {
                     format!("ElastiCache {engine} {size}, {nodes} node(s)"),
                     &node,
                     Qty::whole(u64::from(*nodes)),
-                );
+                )?;
                 self.aws_cross_cloud(r, &owner, shares);
             }
-            ResourceSpec::LoadBalancer { listeners, .. } => {
-                // An ALB speaks HTTP; plain TCP listeners need a Network Load Balancer.
-                let tcp_only =
-                    !listeners.is_empty() && listeners.iter().all(|l| l.protocol == "tcp");
-                let (name, hour, capacity, capacity_name) = if tcp_only {
-                    ("Network Load Balancer", "nlb/hour", "nlb/nlcu", "NLCU")
-                } else {
-                    ("Application Load Balancer", "alb/hour", "alb/lcu", "LCU")
-                };
-                let lb = self.aws_price(region, hour)?;
+            ResourceSpec::LoadBalancer { .. } => {
+                // The planner gives every load balancer HTTP listeners, which an ALB serves.
+                let lb = self.aws_price(region, "alb/hour")?;
                 self.add(
                     &owner,
                     LineCategory::Resource,
-                    name.to_string(),
+                    "Application Load Balancer".to_string(),
                     &lb,
                     Qty::whole(1),
-                );
+                )?;
                 let ipv4 = self.aws_price(region, "ipv4/hour")?;
                 self.add(
                     &owner,
@@ -770,17 +778,17 @@ impl<'a> Ctx<'a> {
                     "public IPv4 addresses, one per availability zone (2)".to_string(),
                     &ipv4,
                     Qty::whole(2),
-                );
+                )?;
                 if self.usage.given {
-                    let lcu = self.aws_price(region, capacity)?;
+                    let lcu = self.aws_price(region, "alb/lcu")?;
                     let qty = self.usage.lcu;
                     self.add(
                         &owner,
                         LineCategory::Usage,
-                        format!("{} {capacity_name}s on average", fmt_qty(qty)),
+                        format!("{} LCUs on average", fmt_qty(qty)),
                         &lcu,
                         qty,
-                    );
+                    )?;
                 }
             }
             ResourceSpec::BlockStorage {
@@ -795,7 +803,7 @@ impl<'a> Ctx<'a> {
                     format!("EBS {volume_type} volume, {size_gb} GB"),
                     &volume,
                     gb(*size_gb),
-                );
+                )?;
                 if backup_plan(self.usage.backups).is_some() {
                     let snapshot = self.aws_price(region, "ebs/snapshot")?;
                     self.add(
@@ -806,7 +814,7 @@ impl<'a> Ctx<'a> {
                         ),
                         &snapshot,
                         gb(*size_gb),
-                    );
+                    )?;
                 }
             }
             ResourceSpec::ObjectStorage {
@@ -832,7 +840,7 @@ impl<'a> Ctx<'a> {
                         ),
                         &s3,
                         stored,
-                    );
+                    )?;
                 }
                 self.aws_egress(region, shares.egress_of(ResourceKind::ObjectStorage));
             }
@@ -849,7 +857,7 @@ impl<'a> Ctx<'a> {
                         "NAT gateway (egress for private subnets)".to_string(),
                         &nat,
                         Qty::whole(1),
-                    );
+                    )?;
                     let ipv4 = self.aws_price(region, "ipv4/hour")?;
                     self.add(
                         &owner,
@@ -857,7 +865,7 @@ impl<'a> Ctx<'a> {
                         "NAT gateway's public IPv4 address".to_string(),
                         &ipv4,
                         Qty::whole(1),
-                    );
+                    )?;
                     if self.usage.given {
                         let processed = self.aws_price(region, "nat/gb")?;
                         let qty = self.usage.nat_processed_gb;
@@ -867,7 +875,7 @@ impl<'a> Ctx<'a> {
                             format!("NAT gateway data processed, {} GB", fmt_qty(qty)),
                             &processed,
                             qty,
-                        );
+                        )?;
                     }
                 }
             }
@@ -935,7 +943,7 @@ impl<'a> Ctx<'a> {
                 ),
                 &price,
                 over_web,
-            );
+            )?;
         }
         let mut left = left;
         for (owner, qty) in std::mem::take(&mut self.do_cross) {
@@ -954,7 +962,7 @@ impl<'a> Ctx<'a> {
                 ),
                 &price,
                 billed,
-            );
+            )?;
         }
         Ok(())
     }
@@ -984,7 +992,7 @@ impl<'a> Ctx<'a> {
                 ),
                 &price,
                 stored,
-            );
+            )?;
         }
         let out = self.spaces_egress.saturating_sub(included_transfer);
         if !out.is_zero() {
@@ -999,7 +1007,7 @@ impl<'a> Ctx<'a> {
                 ),
                 &price,
                 out,
-            );
+            )?;
         }
         Ok(())
     }
@@ -1069,7 +1077,7 @@ impl<'a> Ctx<'a> {
                         format!("{what}, {} GB at the {} rate", fmt_qty(here), tier.label),
                         &priced,
                         here,
-                    );
+                    )?;
                 }
             }
         }

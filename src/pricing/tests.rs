@@ -175,6 +175,11 @@ fn multi_az_doubles_the_instance_and_the_storage() {
         .collect();
     assert_eq!(instance.len(), 2);
     assert!(instance.iter().all(|l| l.monthly == 52.56));
+    assert_eq!(
+        instance[0].description,
+        "RDS postgres db.t3.medium, Multi-AZ primary instance"
+    );
+    assert!(!instance.iter().any(|l| l.description.contains("Single-AZ")));
     let storage: Vec<&LineItem> = est
         .lines
         .iter()
@@ -551,6 +556,235 @@ fn compare_carries_sizes_and_node_counts_across_providers() {
         "{:?}",
         comparison.notes
     );
+}
+
+fn cache(name: &str) -> Component {
+    Component {
+        engine: Some(Engine::Valkey),
+        ..component(name, ResourceKind::Cache)
+    }
+}
+
+fn assigned_to(mix: &MixOption, component: &str) -> Provider {
+    mix.assignments
+        .iter()
+        .find(|a| a.component == component)
+        .unwrap_or_else(|| panic!("{component} is not in the mix: {:?}", mix.assignments))
+        .provider
+}
+
+#[test]
+fn the_planner_warns_that_a_cross_cloud_elasticache_needs_a_vpn() {
+    // compare_providers rejects a mix by this warning; pin its wording.
+    let mut request = brief(Provider::Digitalocean);
+    request.components[1] = Component {
+        provider: Some(Provider::Aws),
+        ..cache("cache")
+    };
+    let plan = planner::plan(&request).unwrap();
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.starts_with("cache:") && w.contains("VPN")),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn the_mix_never_splits_a_cache_from_its_web_server() {
+    let prices = Prices::embedded().unwrap();
+    // ElastiCache is cheaper than a DigitalOcean caching cluster, the droplet cheaper than EC2.
+    let mut request = brief(Provider::Digitalocean);
+    request.components[1] = cache("cache");
+    let (comparison, _) = compare(&request, &prices, &Usage::default(), today()).unwrap();
+    let cache_row = comparison
+        .components
+        .iter()
+        .find(|c| c.component == "cache")
+        .unwrap();
+    assert_eq!(cache_row.cheaper, Some(Provider::Aws));
+    if let Some(mix) = &comparison.cheapest_mix {
+        assert_eq!(
+            assigned_to(mix, "web"),
+            assigned_to(mix, "cache"),
+            "{mix:?}"
+        );
+    }
+    assert!(
+        !comparison.warnings.iter().any(|w| w.contains("VPN")),
+        "{:?}",
+        comparison.warnings
+    );
+
+    // With a database as well, the database may move; the cache stays with the web server.
+    let mut request = brief(Provider::Digitalocean);
+    request.components.push(cache("cache"));
+    let (comparison, plans) = compare(&request, &prices, &Usage::default(), today()).unwrap();
+    let mix = comparison.cheapest_mix.as_ref().unwrap();
+    assert_eq!(assigned_to(mix, "web"), Provider::Digitalocean);
+    assert_eq!(assigned_to(mix, "cache"), Provider::Digitalocean);
+    assert_eq!(assigned_to(mix, "db"), Provider::Aws);
+    // The mix plan's warnings reach the comparison.
+    let mix_plan = plans.iter().find(|p| p.plan_id == mix.plan_id).unwrap();
+    assert!(!mix_plan.warnings.is_empty());
+    for warning in &mix_plan.warnings {
+        assert!(
+            comparison.warnings.contains(warning),
+            "{warning} missing from {:?}",
+            comparison.warnings
+        );
+    }
+    assert!(
+        comparison
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("db: clients in another cloud")),
+        "{:?}",
+        comparison.warnings
+    );
+    assert!(
+        !comparison.warnings.iter().any(|w| w.contains("VPN")),
+        "{:?}",
+        comparison.warnings
+    );
+}
+
+#[test]
+fn a_mix_whose_cache_would_need_a_vpn_gives_way_to_a_valid_one() {
+    let prices = Prices::embedded().unwrap();
+    // Two web servers whose cheaper providers differ: a tiny private EC2 instance beats any droplet that
+    // has its two vCPUs, while an ordinary web server is cheaper as a droplet. Their cache then has clients in
+    // both clouds; on ElastiCache (its cheaper provider) the droplet could not reach it without a VPN.
+    let request = DeploymentRequest {
+        name: Some("shop".into()),
+        provider: None,
+        regions: Default::default(),
+        components: vec![
+            Component {
+                vcpus: Some(2),
+                memory_gb: Some(4.0),
+                ..component("web", ResourceKind::WebServer)
+            },
+            Component {
+                size: Some("t3a.nano".into()),
+                storage_gb: Some(8),
+                public: Some(false),
+                ..component("worker", ResourceKind::WebServer)
+            },
+            cache("cache"),
+        ],
+    };
+    let (comparison, plans) = compare(&request, &prices, &Usage::default(), today()).unwrap();
+    let row = |name: &str| {
+        comparison
+            .components
+            .iter()
+            .find(|c| c.component == name)
+            .unwrap()
+            .cheaper
+    };
+    assert_eq!(row("web"), Some(Provider::Digitalocean));
+    assert_eq!(row("worker"), Some(Provider::Aws));
+    assert_eq!(row("cache"), Some(Provider::Aws));
+    let mix = comparison.cheapest_mix.as_ref().unwrap();
+    assert_eq!(assigned_to(mix, "web"), Provider::Digitalocean);
+    assert_eq!(assigned_to(mix, "worker"), Provider::Aws);
+    assert_eq!(assigned_to(mix, "cache"), Provider::Digitalocean);
+    let mix_plan = plans.iter().find(|p| p.plan_id == mix.plan_id).unwrap();
+    assert!(!mix_plan.warnings.iter().any(|w| w.contains("VPN")));
+    assert!(
+        !comparison.warnings.iter().any(|w| w.contains("VPN")),
+        "{:?}",
+        comparison.warnings
+    );
+    assert!(
+        comparison
+            .notes
+            .iter()
+            .any(|n| n.contains("set aside") && n.contains("VPN")),
+        "{:?}",
+        comparison.notes
+    );
+    // The cache admits the EC2 instance through its firewall, and the comparison says so.
+    assert!(
+        comparison
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("cache: clients in another cloud")),
+        "{:?}",
+        comparison.warnings
+    );
+}
+
+#[test]
+fn without_usage_the_recommendation_does_not_claim_cross_cloud_costs_were_counted() {
+    let prices = Prices::embedded().unwrap();
+    let small_db = DeploymentRequest {
+        components: vec![
+            brief(Provider::Digitalocean).components[0].clone(),
+            Component {
+                engine: Some(Engine::Postgres),
+                vcpus: Some(1),
+                memory_gb: Some(2.0),
+                ..component("db", ResourceKind::Database)
+            },
+        ],
+        ..brief(Provider::Digitalocean)
+    };
+    // The brief's mix saves; with a 1 vCPU / 2 GB database ($28.58 on RDS, $30 on DigitalOcean), RDS's public
+    // address costs more than the move saves.
+    for (request, saves) in [(brief(Provider::Digitalocean), true), (small_db, false)] {
+        let (comparison, _) = compare(&request, &prices, &Usage::default(), today()).unwrap();
+        let text = &comparison.recommendation;
+        let mix = comparison.cheapest_mix.as_ref().unwrap();
+        assert_eq!(mix.versus_cheapest_single < 0.0, saves, "{text}");
+        assert!(
+            !text.contains("once cross-cloud costs are counted"),
+            "{text}"
+        );
+        assert!(text.contains("cross-cloud traffic not priced"), "{text}");
+        if !saves {
+            assert!(text.contains("no less than digitalocean alone"), "{text}");
+        }
+    }
+    // With usage, the cross-cloud traffic is priced and the recommendation may say so.
+    let usage = Usage::from_input(
+        Some(&UsageInput {
+            cross_cloud_gb: Some(300.0),
+            ..Default::default()
+        }),
+        "usage",
+    )
+    .unwrap();
+    let (comparison, _) =
+        compare(&brief(Provider::Digitalocean), &prices, &usage, today()).unwrap();
+    let text = &comparison.recommendation;
+    assert!(
+        text.contains("once cross-cloud costs are counted"),
+        "{text}"
+    );
+    assert!(!text.contains("not priced"), "{text}");
+}
+
+#[test]
+fn an_hourly_digitalocean_price_is_an_error_not_a_730_hour_month() {
+    let embedded = Prices::embedded().unwrap();
+    let key = "digitalocean/droplet/s-2vcpu-4gb";
+    let mut entry = embedded.entry(key).unwrap().clone();
+    entry.unit = Unit::Hour;
+    entry.price = Micros::from_dollars(0.03571).unwrap();
+    let prices = Prices {
+        catalog: embedded.catalog,
+        overlay: Some(Overlay {
+            path: "overlay.json".into(),
+            refreshed: today(),
+            entries: [(key.to_string(), entry)].into_iter().collect(),
+        }),
+    };
+    let plan = planner::plan(&brief(Provider::Digitalocean)).unwrap();
+    let err = estimate(&plan, &prices, &Usage::default(), today()).unwrap_err();
+    assert!(err.to_string().contains("monthly list prices"), "{err}");
 }
 
 #[test]

@@ -558,6 +558,18 @@ impl RiftServer {
             .map_err(|e| e.to_string())
     }
 
+    /// The project's monthly budget, never above the operator's: the agent may set a project's budget, but the
+    /// configured one is a ceiling it cannot raise (and the budget of projects that set none).
+    fn budget_of(&self, project: &Project) -> Option<f64> {
+        match (
+            project.monthly_budget_usd,
+            self.state.settings.default_monthly_budget_usd,
+        ) {
+            (Some(own), Some(ceiling)) => Some(own.min(ceiling)),
+            (own, ceiling) => own.or(ceiling),
+        }
+    }
+
     fn policy_of(&self, project: &Project) -> EffectivePolicy {
         project.policy.within(&self.state.settings.policy)
     }
@@ -702,7 +714,7 @@ impl RiftServer {
             deletions: vec![],
             current_monthly: current,
             delta_monthly: delta,
-            budget: project.monthly_budget_usd,
+            budget: self.budget_of(&project),
             created_last_hour,
         };
         let verdict = policy::check(&policy, &change);
@@ -792,7 +804,7 @@ impl RiftServer {
             deletions: vec![],
             current_monthly: live_cost(&rows),
             delta_monthly: cost - old,
-            budget: project.monthly_budget_usd,
+            budget: self.budget_of(&project),
             created_last_hour: 0,
         };
         let verdict = policy::check(&policy, &change);
@@ -883,7 +895,7 @@ impl RiftServer {
             deletions: vec![(resource.name.as_str(), managed)],
             current_monthly: live_cost(&rows),
             delta_monthly: -cost,
-            budget: project.monthly_budget_usd,
+            budget: self.budget_of(&project),
             created_last_hour: 0,
         };
         let verdict = policy::check(&policy, &change);
@@ -945,9 +957,22 @@ impl RiftServer {
             return Err(refusal);
         }
         let approvals = &self.state.approvals;
+        // The token approves exactly what the preview showed: the request, each resource with its action, size and
+        // cost, and the project as it stood (its accounts, budget and policy). If any of them changes before the
+        // token comes back, it no longer matches.
+        let preview_lines: Vec<String> = proposal.changes.iter().map(ChangeRow::line).collect();
+        let bound = request_hash(
+            tool,
+            &json!({
+                "request": proposal.hash,
+                "changes": preview_lines,
+                "project": proposal.project,
+                "warnings": proposal.warnings,
+            }),
+        );
         let mut out = Mutation {
             status: MutationStatus::Preview,
-            changes: proposal.changes.iter().map(ChangeRow::line).collect(),
+            changes: preview_lines,
             monthly_cost_delta: round(proposal.delta),
             monthly_cost_after: round(proposal.current + proposal.delta),
             policy: proposal.policy.clone(),
@@ -973,7 +998,7 @@ impl RiftServer {
         }
         let approved_by = match token {
             Some(token) => {
-                if let Err(e) = approvals.redeem(&token, tool, &project_id, &proposal.hash, now()) {
+                if let Err(e) = approvals.redeem(&token, tool, &project_id, &bound, now()) {
                     log(
                         self,
                         call.client.as_deref(),
@@ -1005,7 +1030,7 @@ impl RiftServer {
                 }
                 Asked::NoOne => {
                     let issued = approvals
-                        .issue(tool, &project_id, &proposal.hash, now())
+                        .issue(tool, &project_id, &bound, now())
                         .map_err(|e| e.to_string())?;
                     out.approval_token = Some(issued.token);
                     out.message = format!(

@@ -26,7 +26,12 @@ pub(super) fn resource(
             subnets,
             internet_gateway,
             nat_gateway,
-        } => network(ctx, r, cidr, subnets, *internet_gateway, *nat_gateway, out),
+        } => {
+            let cidr = cidr
+                .as_deref()
+                .ok_or_else(|| invalid(&r.name, "an AWS VPC needs an address range"))?;
+            network(ctx, r, cidr, subnets, *internet_gateway, *nat_gateway, out)
+        }
         ResourceSpec::Firewall {
             network, inbound, ..
         } => security_group(ctx, r, network, inbound, out),

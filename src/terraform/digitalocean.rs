@@ -19,7 +19,7 @@ pub(super) fn resource(
     out: &mut Sink,
 ) -> Result<(), TerraformError> {
     match &r.spec {
-        ResourceSpec::Network { cidr, .. } => vpc(ctx, r, cidr, out),
+        ResourceSpec::Network { cidr, .. } => vpc(ctx, r, cidr.as_deref(), out),
         ResourceSpec::WebServer {
             public, network, ..
         } => droplet(ctx, r, *public, network, out),
@@ -83,13 +83,18 @@ pub(super) fn resource(
     }
 }
 
-fn vpc(ctx: &Ctx, r: &PlannedResource, cidr: &str, out: &mut Sink) -> Result<(), TerraformError> {
+fn vpc(
+    ctx: &Ctx,
+    r: &PlannedResource,
+    cidr: Option<&str>,
+    out: &mut Sink,
+) -> Result<(), TerraformError> {
     let id = hcl::identifier(&r.name);
     // VPCs take no tags: the description marks who manages it.
     let block = Block::resource("digitalocean_vpc", &id)
         .attr("name", &r.name)
         .attr("region", &r.region)
-        .attr("ip_range", cidr)
+        .attr_opt("ip_range", cidr)
         .attr(
             "description",
             format!("Managed by rift for {}", ctx.plan.name),

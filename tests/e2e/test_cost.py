@@ -122,6 +122,19 @@ async def test_compare_providers_side_by_side_and_the_mix(client: Client) -> Non
     assert est["total_monthly"] == 90.48
 
 
+async def test_compare_providers_never_splits_a_cache_from_its_web_server(client: Client) -> None:
+    request = {**BRIEF, "components": [*BRIEF["components"], {"name": "cache", "kind": "cache", "engine": "valkey"}]}
+    result = await call_ok(client, "compare_providers", {"request": request})
+    mix = result["cheapest_mix"]
+    assigned = {a["component"]: a["provider"] for a in mix["assignments"]}
+    # ElastiCache is reachable only from its own VPC: the cache stays with the droplet.
+    assert assigned == {"web": "digitalocean", "db": "aws", "cache": "digitalocean"}
+    # The mix plan's warnings are part of the comparison's.
+    assert any(w.startswith("db: clients in another cloud") for w in result["warnings"]), result["warnings"]
+    assert not any("VPN" in w for w in result["warnings"]), result["warnings"]
+    assert "once cross-cloud costs are counted" not in result["recommendation"]
+
+
 async def test_compare_providers_rejects_bad_requirements(client: Client) -> None:
     text = await call_err(client, "compare_providers", {"request": {"components": []}})
     assert "components" in text

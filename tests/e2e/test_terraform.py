@@ -53,7 +53,7 @@ DROPLETS_WITH_S3 = {
         {"name": "uploads", "kind": "object_storage", "provider": "aws", "storage_gb": 100},
     ],
 }
-# Every kind on both clouds, a second AWS region, a private server, and databases used across the clouds.
+# Every kind on both clouds, a bucket in a second AWS region, a private server, and databases used across the clouds.
 EVERYTHING = {
     "name": "big",
     "regions": {"digitalocean": "nyc3", "aws": "us-east-1"},
@@ -65,7 +65,7 @@ EVERYTHING = {
         {"name": "cache", "kind": "cache", "provider": "aws"},
         {"name": "data", "kind": "block_storage", "provider": "aws", "storage_gb": 50},
         {"name": "logs", "kind": "object_storage", "provider": "aws"},
-        {"name": "west", "kind": "web_server", "provider": "aws", "region": "us-west-2"},
+        {"name": "west", "kind": "object_storage", "provider": "aws", "region": "us-west-2"},
         {"name": "app", "kind": "web_server", "provider": "digitalocean", "count": 2},
         {"name": "dlb", "kind": "load_balancer", "provider": "digitalocean"},
         {"name": "pg", "kind": "database", "provider": "digitalocean"},

@@ -313,7 +313,7 @@ async fn vpc_and_firewall_operations_match_the_spec() {
             name: "shop-net".into(),
             region: "nyc3".into(),
             description: "managed-by:rift rift-project:p-1".into(),
-            ip_range: "10.10.10.0/24".into(),
+            ip_range: Some("10.10.10.0/24".into()),
         })
         .await
         .unwrap();
@@ -441,7 +441,7 @@ async fn documented_errors_map_to_typed_errors() {
         name: "shop-net".into(),
         region: "nyc3".into(),
         description: String::new(),
-        ip_range: "10.10.10.0/24".into(),
+        ip_range: Some("10.10.10.0/24".into()),
     };
     client.create_vpc(&vpc).await.unwrap_err();
     assert_eq!(

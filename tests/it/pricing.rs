@@ -731,6 +731,63 @@ fn cli_compare_prints_both_providers_and_the_mix() {
 }
 
 #[test]
+fn cli_compare_keeps_the_cache_with_the_web_server_and_reports_the_mix_warnings() {
+    let dir = temp_dir("cli-compare-cache");
+    let request = dir.join("request.json");
+    std::fs::write(
+        &request,
+        serde_json::json!({
+            "name": "shop",
+            "components": [
+                {"name": "web", "kind": "web_server", "vcpus": 2, "memory_gb": 4},
+                {"name": "db", "kind": "database", "engine": "postgres", "vcpus": 2, "memory_gb": 4},
+                {"name": "cache", "kind": "cache", "engine": "valkey"}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = rift(&dir)
+        .args(["compare", "--json"])
+        .arg(&request)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let comparison: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mix = &comparison["cheapest_mix"];
+    let provider_of = |name: &str| {
+        mix["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["component"] == name)
+            .unwrap()["provider"]
+            .clone()
+    };
+    assert_eq!(provider_of("web"), "digitalocean");
+    assert_eq!(provider_of("cache"), "digitalocean");
+    assert_eq!(provider_of("db"), "aws");
+    let warnings: Vec<&str> = comparison["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("db: clients in another cloud")),
+        "{warnings:?}"
+    );
+    assert!(!warnings.iter().any(|w| w.contains("VPN")), "{warnings:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn cli_refresh_without_credentials_fails_clearly() {
     let dir = temp_dir("cli-refresh");
     let out = rift(&dir).args(["refresh-prices"]).output().unwrap();

@@ -298,6 +298,16 @@ fn raw_secrets_are_refused_and_never_echoed_logged_or_stored() {
             "plan_deployment",
             json!({"name": "x", "components": [{"name": DO_TOKEN, "kind": "web_server"}]}),
         ),
+        // The common leak format: a line of an env file or a shell script pasted into an argument.
+        (
+            "create_instance",
+            json!({"project_id": "ok", "provider": "aws", "name": "web", "size": "t3.micro",
+                   "user_data": format!("#!/bin/sh\nexport AWS_SECRET_ACCESS_KEY={aws_secret}\n")}),
+        ),
+        (
+            "plan_deployment",
+            json!({"name": "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "components": []}),
+        ),
     ];
     let mut seen = String::new();
     for (tool, args) in attempts {
@@ -336,6 +346,46 @@ fn raw_secrets_are_refused_and_never_echoed_logged_or_stored() {
         stderr.contains("raw secret"),
         "the refusal should be logged (without the value): {stderr}"
     );
+}
+
+#[test]
+fn a_token_reference_names_only_a_digitalocean_variable() {
+    let state = state_path("token-ref");
+    let mut server = Server::start(&state, false);
+    for name in ["RIFT_HTTP_TOKEN", "AWS_SECRET_ACCESS_KEY", "HOME"] {
+        let message = server.refused(
+            "create_project",
+            json!({"name": "other", "cloud_providers": ["digitalocean"],
+                   "do_config": {"region": "nyc3", "token": format!("env:{name}")}}),
+        );
+        assert!(
+            message.contains("DIGITALOCEAN_") && message.contains("RIFT_DO_TOKEN"),
+            "{name}: {message}"
+        );
+    }
+    let message = server.refused(
+        "create_project",
+        json!({"name": "other", "cloud_providers": ["digitalocean"],
+               "do_config": {"region": "nyc3", "token": "hunter2-unrecognised"}}),
+    );
+    assert!(
+        message.contains("env:DIGITALOCEAN_TOKEN") && !message.contains("hunter2"),
+        "{message}"
+    );
+    for token in ["env:DIGITALOCEAN_TOKEN_SHOP", "env:RIFT_DO_TOKEN"] {
+        let name = if token.ends_with("SHOP") {
+            "shop"
+        } else {
+            "blog"
+        };
+        let project = server.ok(
+            "create_project",
+            json!({"name": name, "cloud_providers": ["digitalocean"],
+                   "do_config": {"region": "nyc3", "token": token}}),
+        );
+        assert_eq!(project["do_config"]["token"], json!(token));
+    }
+    server.stop();
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn droplets_with_s3() -> Plan {
     }))
 }
 
-/// Every kind on both providers, a second AWS region, private servers and traffic across the clouds.
+/// Every kind on both providers, a bucket in a second AWS region, private servers and traffic across the clouds.
 fn everything() -> Plan {
     plan(json!({
         "name": "big", "regions": {"digitalocean": "nyc3", "aws": "us-east-1"},
@@ -59,7 +59,7 @@ fn everything() -> Plan {
             {"name": "cache", "kind": "cache", "provider": "aws"},
             {"name": "data", "kind": "block_storage", "provider": "aws", "storage_gb": 50, "count": 2},
             {"name": "logs", "kind": "object_storage", "provider": "aws"},
-            {"name": "west", "kind": "web_server", "provider": "aws", "region": "us-west-2"},
+            {"name": "west", "kind": "object_storage", "provider": "aws", "region": "us-west-2"},
             {"name": "app", "kind": "web_server", "provider": "digitalocean", "count": 2},
             {"name": "dlb", "kind": "load_balancer", "provider": "digitalocean"},
             {"name": "pg", "kind": "database", "provider": "digitalocean", "storage_gb": 100},

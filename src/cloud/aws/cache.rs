@@ -6,7 +6,9 @@ use std::time::Duration;
 use aws_sdk_elasticache::types::{CacheCluster, Tag};
 
 use super::{AwsClients, Tags, code, not_found, not_found_as, record, sdk_error, wait_for};
-use crate::cloud::{CloudError, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
+use crate::cloud::{
+    CloudError, Pages, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
+};
 use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["CacheClusterNotFound", "CacheClusterNotFoundFault"];
@@ -74,6 +76,7 @@ pub async fn get(c: &AwsClients, id: &str) -> Result<ResourceRecord, CloudError>
 pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
     let mut found = Vec::new();
     let mut marker: Option<String> = None;
+    let mut pages = Pages::new("elasticache:DescribeCacheClusters");
     loop {
         let out = c
             .elasticache
@@ -94,9 +97,9 @@ pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, 
                 found.push(record);
             }
         }
-        match out.marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-            _ => return Ok(found),
+        match pages.next(out.marker())? {
+            Some(next) => marker = Some(next),
+            None => return Ok(found),
         }
     }
 }

@@ -74,6 +74,9 @@ impl Cloud for AwsCloud {
                 internet_gateway,
                 nat_gateway,
             } => {
+                let cidr = cidr.as_deref().ok_or_else(|| {
+                    CloudError::Invalid(format!("{} has no address range", resource.name))
+                })?;
                 let spec = network::NetworkSpec {
                     cidr,
                     subnets,

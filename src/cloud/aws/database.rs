@@ -8,7 +8,7 @@ use aws_sdk_rds::types::{DbInstance, Tag};
 use super::{
     AwsClients, Tags, code, missing, not_found, not_found_as, record, sdk_error, wait_for,
 };
-use crate::cloud::{CloudError, Progress, ResourceRecord};
+use crate::cloud::{CloudError, Pages, Progress, ResourceRecord};
 use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["DBInstanceNotFound", "DBInstanceNotFoundFault"];
@@ -101,6 +101,7 @@ pub async fn get(c: &AwsClients, id: &str) -> Result<ResourceRecord, CloudError>
 pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
     let mut found = Vec::new();
     let mut marker: Option<String> = None;
+    let mut pages = Pages::new("rds:DescribeDBInstances");
     loop {
         let out = c
             .rds
@@ -117,9 +118,9 @@ pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, 
                 .filter(|r| r.state != "deleting")
                 .filter(|r| r.managed_by_rift() && r.project() == Some(project)),
         );
-        match out.marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-            _ => return Ok(found),
+        match pages.next(out.marker())? {
+            Some(next) => marker = Some(next),
+            None => return Ok(found),
         }
     }
 }

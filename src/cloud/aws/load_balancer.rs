@@ -12,7 +12,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use super::{
     AwsClients, Tags, code, missing, not_found, not_found_as, record, sdk_error, wait_for,
 };
-use crate::cloud::{CloudError, Progress, ResourceRecord};
+use crate::cloud::{CloudError, Pages, Progress, ResourceRecord};
 use crate::model::{ListenerRule, ResourceKind};
 
 const NOT_FOUND: &[&str] = &["LoadBalancerNotFound", "ValidationError"];
@@ -191,6 +191,7 @@ pub async fn get(c: &AwsClients, arn: &str) -> Result<ResourceRecord, CloudError
 pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
     let mut all = Vec::new();
     let mut marker: Option<String> = None;
+    let mut pages = Pages::new("elbv2:DescribeLoadBalancers");
     loop {
         let out = c
             .elbv2
@@ -200,9 +201,9 @@ pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, 
             .await
             .map_err(|e| sdk_error("elbv2:DescribeLoadBalancers", e))?;
         all.extend(out.load_balancers().iter().cloned());
-        match out.next_marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-            _ => break,
+        match pages.next(out.next_marker())? {
+            Some(next) => marker = Some(next),
+            None => break,
         }
     }
     let mut found = Vec::new();

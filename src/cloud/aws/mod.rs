@@ -22,7 +22,6 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::config::ProvideCredentials;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -63,13 +62,7 @@ impl AwsClients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Throttling and transient errors are retried with exponential backoff and jitter.
             .retry_config(RetryConfig::standard().with_max_attempts(5))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(30))
-                    .operation_timeout(Duration::from_secs(120))
-                    .build(),
-            );
+            .timeout_config(crate::cloud::sdk_timeouts());
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }

@@ -24,7 +24,7 @@ pub async fn check(c: &AwsClients, resource: &PlannedResource) -> Result<(), Clo
         ResourceSpec::Network { cidr, .. } => c
             .ec2
             .create_vpc()
-            .cidr_block(cidr)
+            .set_cidr_block(cidr.clone())
             .dry_run(true)
             .send()
             .await

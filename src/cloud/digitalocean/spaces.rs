@@ -72,6 +72,8 @@ impl Spaces {
             // Path style works for every bucket name (dots included) and against IP endpoints.
             .force_path_style(true)
             .credentials_provider(credentials)
+            // The same timeouts as rift's AWS clients: an endpoint that stops answering fails the call.
+            .timeout_config(crate::cloud::sdk_timeouts())
             .build();
         Spaces {
             s3: aws_sdk_s3::Client::from_conf(config),
@@ -185,5 +187,24 @@ impl DigitalOcean {
                 ..record(ResourceKind::ObjectStorage, name, name, &self.region)
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The client carries rift's timeouts, and they are usable (the SDK has a sleep implementation for them,
+    /// without which the first request would fail with a configuration error).
+    #[tokio::test]
+    async fn the_client_has_rift_timeouts() {
+        let spaces = Spaces::new(
+            "http://127.0.0.1:1",
+            Credentials::new("id", "secret", None, None, "test"),
+        );
+        let timeouts = spaces.s3.config().timeout_config().cloned();
+        assert_eq!(timeouts, Some(crate::cloud::sdk_timeouts()));
+        let err = spaces.bucket_state("rift-test").await.unwrap_err();
+        assert!(!err.to_string().to_lowercase().contains("sleep"), "{err}");
     }
 }

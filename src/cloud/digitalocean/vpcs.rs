@@ -16,7 +16,9 @@ pub struct VpcCreate {
     pub region: String,
     /// VPCs carry no tags: rift writes its tags here, so it can find its VPCs again.
     pub description: String,
-    pub ip_range: String,
+    /// None lets DigitalOcean pick a range that overlaps no other VPC of the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_range: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
