@@ -1,6 +1,7 @@
 //! The mapping the server enforces: which cloud resource serves which requirement, and which sizes, regions and
 //! engines each provider offers. The tables live in `offerings`; this module only looks them up.
 
+pub mod naming;
 mod offerings;
 
 pub use offerings::{

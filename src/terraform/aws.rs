@@ -2,18 +2,13 @@
 //! groups with one rule resource per rule, EC2 instances, application load balancers, RDS, ElastiCache, EBS
 //! volumes and S3 buckets.
 
-use sha2::{Digest, Sha256};
-
 use super::hcl::{self, Block, Expr, Part, Traversal};
 use super::{Ctx, Sink, TerraformError, aws_tags, invalid, network_range, port_protocol};
-use crate::mapping;
+use crate::mapping::{self, naming};
 use crate::model::{
     AccessSource, Engine, FirewallRule, ListenerRule, PlannedResource, Provider, ResourceKind,
     ResourceSpec, Subnet,
 };
-
-/// Load balancer and target group names are at most 32 characters.
-const LB_NAME_MAX: usize = 32;
 
 pub(super) fn resource(
     ctx: &Ctx,
@@ -632,18 +627,6 @@ fn instance(
     }
 }
 
-/// An AWS name of at most `max` characters: names that fit are kept, longer ones are shortened with a hash of
-/// the full name so they stay unique and stable.
-fn short_name(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_string();
-    }
-    let digest = Sha256::digest(name.as_bytes());
-    let hash: String = digest.iter().take(3).map(|b| format!("{b:02x}")).collect();
-    let keep = max.saturating_sub(hash.len() + 1);
-    format!("{}-{hash}", name[..keep].trim_end_matches('-'))
-}
-
 /// An application load balancer in the public subnets of two zones, a target group per target port with the
 /// instances attached, and a listener per port.
 fn load_balancer(
@@ -672,7 +655,10 @@ fn load_balancer(
         "aws_lb",
         &id,
         block(ctx, r, "aws_lb", &id)
-            .attr("name", short_name(&r.name, LB_NAME_MAX))
+            .attr(
+                "name",
+                naming::aws_identifier(&ctx.plan.name, &r.name, naming::LOAD_BALANCER_NAME_MAX),
+            )
             .attr("internal", false)
             .attr("load_balancer_type", "application")
             .attr("security_groups", groups)
@@ -693,13 +679,16 @@ fn load_balancer(
     }
     for port in &target_ports {
         let group = format!("{id}_{port}");
-        let group_name = format!("{}-{port}", r.name);
+        let group_name = format!("{}-tg-{port}", r.name);
         out.aws(
             r,
             "aws_lb_target_group",
             &group,
             block(ctx, r, "aws_lb_target_group", &group)
-                .attr("name", short_name(&group_name, LB_NAME_MAX))
+                .attr(
+                    "name",
+                    naming::target_group_name(&ctx.plan.name, &r.name, *port),
+                )
                 .attr("port", *port)
                 .attr("protocol", "HTTP")
                 .attr("target_type", "instance")
@@ -815,7 +804,10 @@ fn database(
         "aws_db_instance",
         &id,
         block(ctx, r, "aws_db_instance", &id)
-            .attr("identifier", &r.name)
+            .attr(
+                "identifier",
+                naming::aws_identifier(&ctx.plan.name, &r.name, naming::RDS_IDENTIFIER_MAX),
+            )
             .attr("engine", engine)
             .attr("engine_version", db.version)
             .attr("instance_class", r.size.as_deref().unwrap_or_default())
@@ -898,7 +890,10 @@ fn cache(
         "aws_elasticache_cluster",
         &id,
         block(ctx, r, "aws_elasticache_cluster", &id)
-            .attr("cluster_id", &r.name)
+            .attr(
+                "cluster_id",
+                naming::aws_identifier(&ctx.plan.name, &r.name, naming::ELASTICACHE_ID_MAX),
+            )
             .attr("engine", native)
             .attr("engine_version", version)
             .attr("node_type", r.size.as_deref().unwrap_or_default())
@@ -1021,7 +1016,10 @@ fn bucket(
         "aws_s3_bucket",
         &id,
         block(ctx, r, "aws_s3_bucket", &id)
-            .attr("bucket", &r.name)
+            .attr(
+                "bucket",
+                naming::aws_identifier(&ctx.plan.name, &r.name, naming::S3_BUCKET_MAX),
+            )
             .attr("tags", aws_tags(ctx, &r.name)),
     )?;
     // A bucket meant to be public may be opened by a bucket policy; ACLs stay blocked either way.
@@ -1060,22 +1058,4 @@ fn bucket(
         format!("Regional domain name of the S3 bucket {}", r.name),
         Traversal::resource("aws_s3_bucket", &id).attr("bucket_regional_domain_name"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_names_are_shortened_stably() {
-        assert_eq!(short_name("shop-lb", 32), "shop-lb");
-        let long = "a-very-long-project-name-web-balancer-80";
-        let short = short_name(long, 32);
-        assert!(short.len() <= 32, "{short}");
-        assert_eq!(short, short_name(long, 32));
-        assert_ne!(
-            short,
-            short_name("a-very-long-project-name-web-balancer-81", 32)
-        );
-    }
 }

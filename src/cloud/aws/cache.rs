@@ -16,7 +16,7 @@ const SUBNET_GROUP_NOT_FOUND: &[&str] =
     &["CacheSubnetGroupNotFoundFault", "CacheSubnetGroupNotFound"];
 const DEADLINE: Duration = Duration::from_secs(30 * 60);
 /// Cache cluster ids: at most 40 characters.
-pub const IDENTIFIER_MAX: usize = 40;
+pub const IDENTIFIER_MAX: usize = crate::mapping::naming::ELASTICACHE_ID_MAX;
 
 #[derive(Debug, Clone, Copy)]
 pub struct CacheSpec<'a> {

@@ -15,7 +15,7 @@ const NOT_FOUND: &[&str] = &["DBInstanceNotFound", "DBInstanceNotFoundFault"];
 /// RDS takes minutes to create, modify and delete an instance.
 const DEADLINE: Duration = Duration::from_secs(45 * 60);
 /// RDS identifiers: at most 63 characters.
-pub const IDENTIFIER_MAX: usize = 63;
+pub const IDENTIFIER_MAX: usize = crate::mapping::naming::RDS_IDENTIFIER_MAX;
 /// The master user's name; its password lives only in the RDS-managed secret.
 const MASTER_USER: &str = "riftadmin";
 

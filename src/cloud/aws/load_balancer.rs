@@ -18,7 +18,7 @@ use crate::model::{ListenerRule, ResourceKind};
 const NOT_FOUND: &[&str] = &["LoadBalancerNotFound", "ValidationError"];
 const DEADLINE: Duration = Duration::from_secs(600);
 /// ALB and target group names: at most 32 characters.
-pub const NAME_MAX: usize = 32;
+pub const NAME_MAX: usize = crate::mapping::naming::LOAD_BALANCER_NAME_MAX;
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoadBalancerSpec<'a> {
@@ -310,7 +310,7 @@ async fn ensure_target_group(
     port: u16,
 ) -> Result<String, CloudError> {
     let own = tags.part(&format!("tg-{port}"));
-    let name = own.identifier(NAME_MAX);
+    let name = crate::mapping::naming::target_group_name(&tags.project, &tags.name, port);
     let found = c
         .elbv2
         .describe_target_groups()

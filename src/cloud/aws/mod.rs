@@ -25,7 +25,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::config::ProvideCredentials;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
-use sha2::{Digest, Sha256};
 
 use super::{
     CloudError, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT,
@@ -222,40 +221,9 @@ impl Tags {
         Tags::new(self.project.clone(), format!("{}-{suffix}", self.name))
     }
 
-    /// A name unique per project that fits an AWS identifier of at most `max` characters (lowercase letters,
-    /// digits and single hyphens, starting with a letter): RDS, ElastiCache, ALB and S3 names are global per
-    /// account or region, so two projects with a "db" must not collide, and the same project and name must
-    /// always give the same identifier (that is what makes a retried create find the first one).
+    /// This resource's name where AWS names are global (see [`crate::mapping::naming`]).
     pub fn identifier(&self, max: usize) -> String {
-        let digest = Sha256::digest(self.project.as_bytes());
-        let suffix: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        let mut base: String = self
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        while base.contains("--") {
-            base = base.replace("--", "-");
-        }
-        let room = max.saturating_sub(suffix.len() + 1);
-        base.truncate(room);
-        let base = base.trim_matches('-');
-        let prefix = if base.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            ""
-        } else {
-            "r"
-        };
-        let mut id = format!("{prefix}{base}-{suffix}");
-        if id.len() > max {
-            id = format!("r{suffix}");
-        }
-        id
+        crate::mapping::naming::aws_identifier(&self.project, &self.name, max)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["NoSuchBucket", "NotFound"];
 /// Bucket names: at most 63 characters, and unique across all of AWS.
-pub const NAME_MAX: usize = 63;
+pub const NAME_MAX: usize = crate::mapping::naming::S3_BUCKET_MAX;
 
 /// Creates the bucket (or finds the one a previous call created) and applies the public access block, default
 /// encryption and tags (each idempotent, so a retry completes an interrupted create).

@@ -266,7 +266,7 @@ resource "aws_db_subnet_group" "shop_db" {
 }
 
 resource "aws_db_instance" "shop_db" {
-  identifier             = "shop-db"
+  identifier             = "shop-db-8d9001d3"
   engine                 = "postgres"
   engine_version         = "16"
   instance_class         = "db.t3.medium"
