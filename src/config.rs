@@ -173,11 +173,11 @@ fn apply_env(
     }
     if let Some(v) = env("RIFT_MAX_RESOURCES_PER_PLAN") {
         settings.policy.max_resources_per_plan =
-            parse("RIFT_MAX_RESOURCES_PER_PLAN", &v, "a whole number")?;
+            Some(parse("RIFT_MAX_RESOURCES_PER_PLAN", &v, "a whole number")?);
     }
     if let Some(v) = env("RIFT_MAX_CREATIONS_PER_HOUR") {
         settings.policy.max_creations_per_hour =
-            parse("RIFT_MAX_CREATIONS_PER_HOUR", &v, "a whole number")?;
+            Some(parse("RIFT_MAX_CREATIONS_PER_HOUR", &v, "a whole number")?);
     }
     if let Some(v) = env("RIFT_APPLY_CONCURRENCY") {
         let bound = parse(
@@ -627,7 +627,7 @@ mod tests {
         assert_eq!(settings.state_path, PathBuf::from("/from/file.db"));
         assert!(settings.allow_writes);
         assert_eq!(settings.policy.sizes, vec!["t3.*".to_string()]);
-        assert_eq!(settings.policy.max_creations_per_hour, 30);
+        assert_eq!(settings.policy.max_creations_per_hour, None);
         assert_eq!(settings.default_monthly_budget_usd, Some(100.0));
 
         let env = |name: &str| (name == "RIFT_MONTHLY_BUDGET_USD").then(|| "250".to_string());

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{PlannedResource, Provider};
 
 /// Guardrails of a project (or the operator's defaults in the config file's `[policy]` table).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Allowed; empty: all.
@@ -22,35 +22,20 @@ pub struct Policy {
     /// Allowed, * wildcard (e.g. "t3.*"); empty: all.
     #[serde(default)]
     pub sizes: Vec<String>,
-    #[serde(default = "default_max_resources_per_plan")]
-    pub max_resources_per_plan: u32,
-    #[serde(default = "default_max_creations_per_hour")]
-    pub max_creations_per_hour: u32,
+    /// Unset: the operator's (25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_resources_per_plan: Option<u32>,
+    /// Unset: the operator's (30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_creations_per_hour: Option<u32>,
     /// Allow deleting resources rift did not create.
     #[serde(default)]
     pub allow_unmanaged_deletes: bool,
 }
 
-fn default_max_resources_per_plan() -> u32 {
-    25
-}
-
-fn default_max_creations_per_hour() -> u32 {
-    30
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            providers: vec![],
-            regions: vec![],
-            sizes: vec![],
-            max_resources_per_plan: default_max_resources_per_plan(),
-            max_creations_per_hour: default_max_creations_per_hour(),
-            allow_unmanaged_deletes: false,
-        }
-    }
-}
+/// Caps when neither the operator nor the project sets one.
+const DEFAULT_MAX_RESOURCES_PER_PLAN: u32 = 25;
+const DEFAULT_MAX_CREATIONS_PER_HOUR: u32 = 30;
 
 impl Policy {
     /// The policy that holds when `self` (a project's) is applied under `ceiling` (the operator's): both
@@ -98,20 +83,21 @@ impl EffectivePolicy {
         lists.join(" and also ")
     }
 
+    /// The smallest cap a layer sets (a project's unset cap inherits the operator's).
     pub fn max_resources_per_plan(&self) -> u32 {
         self.layers
             .iter()
-            .map(|p| p.max_resources_per_plan)
+            .filter_map(|p| p.max_resources_per_plan)
             .min()
-            .unwrap_or(0)
+            .unwrap_or(DEFAULT_MAX_RESOURCES_PER_PLAN)
     }
 
     pub fn max_creations_per_hour(&self) -> u32 {
         self.layers
             .iter()
-            .map(|p| p.max_creations_per_hour)
+            .filter_map(|p| p.max_creations_per_hour)
             .min()
-            .unwrap_or(0)
+            .unwrap_or(DEFAULT_MAX_CREATIONS_PER_HOUR)
     }
 
     pub fn allow_unmanaged_deletes(&self) -> bool {
@@ -400,13 +386,13 @@ mod tests {
     #[test]
     fn caps_use_the_smaller_limit_and_count_the_last_hour() {
         let ceiling = Policy {
-            max_resources_per_plan: 3,
-            max_creations_per_hour: 10,
+            max_resources_per_plan: Some(3),
+            max_creations_per_hour: Some(10),
             ..Policy::default()
         };
         let project = Policy {
-            max_resources_per_plan: 5,
-            max_creations_per_hour: 4,
+            max_resources_per_plan: Some(5),
+            max_creations_per_hour: Some(4),
             ..Policy::default()
         };
         let effective = project.within(&ceiling);
@@ -472,5 +458,25 @@ mod tests {
         };
         assert!(!check(&open.within(&Policy::default()), &c).allowed);
         assert!(check(&open.within(&open), &c).allowed);
+    }
+
+    #[test]
+    fn an_unset_project_cap_inherits_the_operators() {
+        let operator = Policy {
+            max_resources_per_plan: Some(50),
+            ..Policy::default()
+        };
+        let project = Policy {
+            regions: vec!["us-*".into()],
+            ..Policy::default()
+        };
+        let effective = project.within(&operator);
+        assert_eq!(effective.max_resources_per_plan(), 50);
+        assert_eq!(effective.max_creations_per_hour(), 30);
+        let tighter = Policy {
+            max_resources_per_plan: Some(5),
+            ..Policy::default()
+        };
+        assert_eq!(tighter.within(&operator).max_resources_per_plan(), 5);
     }
 }

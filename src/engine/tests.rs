@@ -333,3 +333,21 @@ async fn concurrent_applies_to_one_project_never_create_twice() {
     assert_eq!(a.created.len() + b.created.len(), 3);
     assert_eq!(a.existing.len() + b.existing.len(), 3);
 }
+
+/// The hourly cap counts every creation started, not the distinct names: a create, delete, create loop of one
+/// name counts each time, so it cannot run forever under the cap.
+#[test]
+fn every_creation_counts_toward_the_hourly_cap() {
+    let store = store("cap");
+    project(&store);
+    let plan = buckets(1);
+    let bucket = &plan.resources[0];
+    let since = crate::store::now() - 60;
+    for round in 1..=3 {
+        store
+            .record_intended("shop", Some(&plan.plan_id), bucket, None)
+            .unwrap();
+        store.mark_deleted("shop", &bucket.name).unwrap();
+        assert_eq!(store.creations_since("shop", since).unwrap(), round);
+    }
+}

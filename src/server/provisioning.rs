@@ -1625,7 +1625,7 @@ mod tests {
                     do_config: None,
                     monthly_budget_usd: None,
                     policy: Some(crate::policy::Policy {
-                        max_creations_per_hour: 3,
+                        max_creations_per_hour: Some(3),
                         ..crate::policy::Policy::default()
                     }),
                 },

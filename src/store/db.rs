@@ -61,6 +61,13 @@ const MIGRATIONS: &[&str] = &[
          BEGIN SELECT RAISE(ABORT, 'the activity log is append-only'); END;
      CREATE TRIGGER activity_is_append_only_d BEFORE DELETE ON activity
          BEGIN SELECT RAISE(ABORT, 'the activity log is append-only'); END;",
+    // 3: every creation started, for the hourly cap: a resources row is reused when a name is created again
+    // (after a delete or a failure), so counting rows would let a create-delete loop run forever.
+    "CREATE TABLE creations (
+         project_id TEXT NOT NULL,
+         name TEXT NOT NULL,
+         at INTEGER NOT NULL);
+     CREATE INDEX creations_by_time ON creations(project_id, at);",
 ];
 
 /// The schema version this build writes.

@@ -127,6 +127,10 @@ impl Store {
                         now()
                     ],
                 )?;
+                tx.execute(
+                    "INSERT INTO creations (project_id, name, at) VALUES (?1, ?2, ?3)",
+                    params![project_id, planned.name, now()],
+                )?;
             }
             tx.commit()?;
             Ok(existing.filter(|_| blocks))
@@ -285,11 +289,12 @@ impl Store {
         rows.into_iter().map(decode).collect()
     }
 
-    /// Creations started in the project since `since` (Unix seconds): what the hourly cap counts.
+    /// Creations started in the project since `since` (Unix seconds), each retry and re-creation counted: what
+    /// the hourly cap counts.
     pub fn creations_since(&self, project_id: &str, since: i64) -> Result<u32, StoreError> {
         let n: i64 = self.with(|c| {
             c.query_row(
-                "SELECT count(*) FROM resources WHERE project_id = ?1 AND intended_at >= ?2 AND plan_id IS NOT NULL",
+                "SELECT count(*) FROM creations WHERE project_id = ?1 AND at >= ?2",
                 params![project_id, since],
                 |r| r.get(0),
             )
