@@ -306,20 +306,31 @@ pub fn bench(args: &BenchArgs) -> Result<(), CliError> {
 
 /// A plan with at least `resources` resources, built from requirements the planner accepts.
 fn large_plan(resources: usize) -> Result<Plan, CliError> {
-    let component = |name: String, kind: ResourceKind, provider: Provider| Component {
-        provider: Some(provider),
-        ..Component::new(name, kind)
-    };
     let mut components = Vec::new();
     let mut planned = 0;
     let mut i = 0;
     while planned < resources && components.len() + 6 <= 100 {
         let provider = Provider::ALL[i % 2];
+        // Each round in a region of its own: rift plans one load balancer per provider and region.
+        let regions: Vec<&str> = crate::mapping::offering(provider)
+            .regions
+            .iter()
+            .filter(|r| r.object_storage)
+            .map(|r| r.slug)
+            .collect();
+        let region = regions.get((i / 2) % regions.len().max(1)).copied();
+        let component = |name: String, kind: ResourceKind, provider: Provider| Component {
+            provider: Some(provider),
+            region: region.map(str::to_string),
+            ..Component::new(name, kind)
+        };
         components.push(Component {
             count: Some(50),
             vcpus: Some(2),
             memory_gb: Some(4.0),
-            public: Some(i % 3 != 0),
+            // Some private AWS servers (behind NAT); droplets stay public, or the other cloud's databases could
+            // not admit them.
+            public: Some(provider == Provider::Digitalocean || i % 3 != 0),
             ..component(format!("web{i}"), ResourceKind::WebServer, provider)
         });
         components.push(Component {

@@ -66,6 +66,16 @@ pub fn resources(
         .filter(|c| c.kind() == ResourceKind::WebServer)
         .flat_map(|c| instance_names(c).into_iter().map(move |n| (site_of(c), n)))
         .collect();
+    // A database or cache serves the web servers of its own site and those in the other cloud (over the
+    // internet, admitted by address). Servers of the same provider in another region are not its clients: their
+    // private network does not reach it, and rift does not plan cross-region links.
+    let clients_of = |site: Site| -> Vec<(Site, String)> {
+        all_web_servers
+            .iter()
+            .filter(|(s, _)| *s == site || s.provider != site.provider)
+            .cloned()
+            .collect()
+    };
     let has_kind = |site: Site, kind: ResourceKind| {
         request
             .components
@@ -201,7 +211,7 @@ pub fn resources(
                 let mut inbound = Vec::new();
                 for m in &members {
                     let port = m.engine.map(|(e, _)| e.port).unwrap_or(0);
-                    for (client_site, client) in &all_web_servers {
+                    for (client_site, client) in &clients_of(*site) {
                         let source = if *client_site == *site {
                             AccessSource::Resource(site_names.web_firewall.clone())
                         } else {
@@ -290,11 +300,18 @@ pub fn resources(
                     Provider::Aws => firewall.into_iter().collect(),
                     Provider::Digitalocean => vec![],
                 };
-                let allowed_from: Vec<String> =
-                    all_web_servers.iter().map(|(_, n)| n.clone()).collect();
-                let cross_cloud = all_web_servers
+                let clients = clients_of(site);
+                let allowed_from: Vec<String> = clients.iter().map(|(_, n)| n.clone()).collect();
+                let cross_cloud = clients.iter().any(|(s, _)| s.provider != site.provider);
+                if let Some((other, _)) = all_web_servers
                     .iter()
-                    .any(|(s, _)| s.provider != site.provider);
+                    .find(|(s, _)| s.provider == site.provider && *s != site)
+                {
+                    warnings.push(format!(
+                        "{}: serves the {} web servers in {} only; those in {} cannot reach it (cross-region access is not planned)",
+                        c.source.name, site.provider, site.region, other.region
+                    ));
+                }
                 if cross_cloud {
                     let reach = match (site.provider, is_db) {
                         (Provider::Aws, false) => "ElastiCache is reachable only from inside its VPC: connect the other cloud through a VPN or tunnel (not planned by rift)".to_string(),

@@ -131,8 +131,8 @@ pub fn resolve(request: &DeploymentRequest) -> Result<ResolvedRequest, PlanError
 }
 
 /// What the derived networks and firewalls cannot express: a second network, firewall or load balancer at one
-/// provider and region (the derived rules assume one of each), and a data tier whose web servers are in another
-/// region of the same provider (their private network would not reach it).
+/// provider and region (the derived rules assume one of each), and a droplet without a public address as the
+/// client of another cloud's database or cache.
 fn check_sites(components: &[ResolvedComponent]) -> Result<(), PlanError> {
     let same_site = |a: &ResolvedComponent, b: &ResolvedComponent| {
         a.provider == b.provider && a.region == b.region
@@ -155,11 +155,6 @@ fn check_sites(components: &[ResolvedComponent]) -> Result<(), PlanError> {
             ));
         }
         if matches!(kind, ResourceKind::Database | ResourceKind::Cache) {
-            let elsewhere = components.iter().find(|w| {
-                w.kind() == ResourceKind::WebServer
-                    && w.provider == c.provider
-                    && w.region != c.region
-            });
             // A droplet without public networking has no address the other cloud's firewall could admit.
             let unreachable = components.iter().find(|w| {
                 w.kind() == ResourceKind::WebServer
@@ -173,15 +168,6 @@ fn check_sites(components: &[ResolvedComponent]) -> Result<(), PlanError> {
                     format!(
                         "{} has no public address, so the {kind} {} in {} cannot admit it; make it public or keep them in one cloud",
                         web.source.name, c.source.name, c.provider
-                    ),
-                ));
-            }
-            if let Some(web) = elsewhere {
-                return Err(PlanError::new(
-                    format!("{}.region", c.field),
-                    format!(
-                        "{} is in {} but its web server {} is in {}: put a {kind} in the region of the {} web servers it serves",
-                        c.source.name, c.region, web.source.name, web.region, c.provider
                     ),
                 ));
             }

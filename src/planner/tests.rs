@@ -253,11 +253,10 @@ fn what_the_derived_rules_cannot_express_is_refused() {
     assert_eq!(e.field, "components[3].kind");
     assert!(e.message.contains("lb"), "{e}");
 
-    let mut r = brief_request(Provider::Aws);
-    r.components[1].region = Some("us-west-2".into());
-    let e = error_of(&r);
-    assert_eq!(e.field, "components[1].region");
-    assert!(e.message.contains("us-east-1"), "{e}");
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[0].public = Some(false);
+    r.components[1].provider = Some(Provider::Aws);
+    assert_eq!(error_of(&r).field, "components[0].public");
 
     let mut r = brief_request(Provider::Digitalocean);
     r.components[1].vcpus = None;
@@ -282,4 +281,29 @@ fn digitalocean_networks_leave_the_range_to_digitalocean() {
         ResourceSpec::Network { cidr, .. } => assert_eq!(cidr, &None),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_database_serves_the_web_servers_of_its_region_and_the_other_cloud() {
+    let mut r = brief_request(Provider::Aws);
+    r.components.push(Component {
+        region: Some("us-west-2".into()),
+        ..component("west", ResourceKind::WebServer)
+    });
+    r.components.push(Component {
+        provider: Some(Provider::Digitalocean),
+        ..component("edge", ResourceKind::WebServer)
+    });
+    let plan = plan(&r).unwrap();
+    match &plan.resource("shop-db").unwrap().spec {
+        ResourceSpec::Database { allowed_from, .. } => {
+            assert_eq!(allowed_from, &["shop-web", "shop-edge"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("us-west-2")),
+        "{:?}",
+        plan.warnings
+    );
 }

@@ -799,3 +799,19 @@ fn cli_refresh_without_credentials_fails_clearly() {
     assert!(!dir.join(rift::pricing::OVERLAY_FILE).exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// tools/bench_estimate times this plan; it must stay a valid plan as the planner's rules grow.
+#[test]
+fn the_benchmark_plan_is_a_valid_plan_of_a_thousand_resources() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rift"))
+        .args(["bench-estimate", "--iterations", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["resources"], 1000, "{report}");
+}
