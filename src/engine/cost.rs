@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use crate::model::{Plan, PlannedResource};
 use crate::pricing::{Prices, PricingError, Usage, estimate};
 
-/// USD per month of each resource of the plan (the catalog lines of each resource summed; the default usage
-/// profile prices traffic).
+/// USD per month of each resource of the plan: the catalog lines of each resource summed. No usage is given, so
+/// traffic-based charges are left out, as in an estimate without usage: budgets compare what is provisioned.
 pub fn monthly_costs(plan: &Plan, prices: &Prices) -> Result<BTreeMap<String, f64>, PricingError> {
     let usage = Usage::from_input(None, "usage")?;
     let estimate = estimate(plan, prices, &usage, chrono::Utc::now().date_naive())?;
