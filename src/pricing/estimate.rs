@@ -365,6 +365,20 @@ impl<'a> Ctx<'a> {
     /// Adds `quantity` of a price. Hourly prices are AWS's and are multiplied by AWS's 730-hour month;
     /// DigitalOcean is priced by its monthly list prices, so an hourly DigitalOcean price is an error rather
     /// than something to multiply by an AWS month.
+    /// Adds a line priced by the AWS catalog entry `rest` in `region` (see [`Self::aws_price`]).
+    fn add_aws(
+        &mut self,
+        owner: &Owner,
+        region: &str,
+        rest: &str,
+        category: LineCategory,
+        description: String,
+        quantity: Qty,
+    ) -> Result<(), PricingError> {
+        let priced = self.aws_price(region, rest)?;
+        self.add(owner, category, description, &priced, quantity)
+    }
+
     fn add(
         &mut self,
         owner: &Owner,
@@ -651,42 +665,42 @@ impl<'a> Ctx<'a> {
                 disk_gb, public, ..
             } => {
                 let size = size_of(r)?;
-                let instance = self.aws_price(region, &format!("ec2/{size}"))?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    &format!("ec2/{size}"),
                     LineCategory::Resource,
                     format!("EC2 {size} (Linux, on-demand)"),
-                    &instance,
                     Qty::whole(1),
                 )?;
-                let root = self.aws_price(region, "ebs/gp3")?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    "ebs/gp3",
                     LineCategory::Hidden,
                     format!("EBS gp3 root volume, {disk_gb} GB"),
-                    &root,
                     gb(*disk_gb),
                 )?;
                 if *public {
-                    let ipv4 = self.aws_price(region, "ipv4/hour")?;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "ipv4/hour",
                         LineCategory::Hidden,
                         "public IPv4 address (billed hourly since 2024-02-01, also while in use)"
                             .to_string(),
-                        &ipv4,
                         Qty::whole(1),
                     )?;
                 }
                 if backup_plan(self.usage.backups).is_some() {
-                    let snapshot = self.aws_price(region, "ebs/snapshot")?;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "ebs/snapshot",
                         LineCategory::Hidden,
                         format!(
                             "EBS snapshots for backups (one full copy of {disk_gb} GB assumed)"
                         ),
-                        &snapshot,
                         gb(*disk_gb),
                     )?;
                 }
@@ -700,50 +714,52 @@ impl<'a> Ctx<'a> {
                 ..
             } => {
                 let size = size_of(r)?;
-                let instance = self.aws_price(region, &format!("rds/{engine}/{size}"))?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    &format!("rds/{engine}/{size}"),
                     LineCategory::Resource,
                     if *nodes >= 2 {
                         format!("RDS {engine} {size}, Multi-AZ primary instance")
                     } else {
                         format!("RDS {engine} {size}, Single-AZ instance")
                     },
-                    &instance,
                     Qty::whole(1),
                 )?;
-                let storage = self.aws_price(region, "rds/storage/gp3")?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    "rds/storage/gp3",
                     LineCategory::Hidden,
                     format!("RDS gp3 storage, {storage_gb} GB"),
-                    &storage,
                     gb(*storage_gb),
                 )?;
                 if *nodes >= 2 {
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        &format!("rds/{engine}/{size}"),
                         LineCategory::Hidden,
                         "Multi-AZ standby instance (Multi-AZ bills the instance twice)".to_string(),
-                        &instance,
                         Qty::whole(1),
                     )?;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "rds/storage/gp3",
                         LineCategory::Hidden,
                         format!("Multi-AZ standby storage, {storage_gb} GB (billed twice)"),
-                        &storage,
                         gb(*storage_gb),
                     )?;
                 }
                 if *public {
-                    let ipv4 = self.aws_price(region, "ipv4/hour")?;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "ipv4/hour",
                         LineCategory::Hidden,
                         "public IPv4 address (publicly accessible for the other cloud's servers)"
                             .to_string(),
-                        &ipv4,
                         Qty::whole(1),
                     )?;
                 }
@@ -751,42 +767,42 @@ impl<'a> Ctx<'a> {
             }
             ResourceSpec::Cache { engine, nodes, .. } => {
                 let size = size_of(r)?;
-                let node = self.aws_price(region, &format!("elasticache/{engine}/{size}"))?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    &format!("elasticache/{engine}/{size}"),
                     LineCategory::Resource,
                     format!("ElastiCache {engine} {size}, {nodes} node(s)"),
-                    &node,
                     Qty::whole(u64::from(*nodes)),
                 )?;
                 self.aws_cross_cloud(r, &owner, shares);
             }
             ResourceSpec::LoadBalancer { .. } => {
                 // The planner gives every load balancer HTTP listeners, which an ALB serves.
-                let lb = self.aws_price(region, "alb/hour")?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    "alb/hour",
                     LineCategory::Resource,
                     "Application Load Balancer".to_string(),
-                    &lb,
                     Qty::whole(1),
                 )?;
-                let ipv4 = self.aws_price(region, "ipv4/hour")?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    "ipv4/hour",
                     LineCategory::Hidden,
                     "public IPv4 addresses, one per availability zone (2)".to_string(),
-                    &ipv4,
                     Qty::whole(2),
                 )?;
                 if self.usage.given {
-                    let lcu = self.aws_price(region, "alb/lcu")?;
                     let qty = self.usage.lcu;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "alb/lcu",
                         LineCategory::Usage,
                         format!("{} LCUs on average", fmt_qty(qty)),
-                        &lcu,
                         qty,
                     )?;
                 }
@@ -796,23 +812,23 @@ impl<'a> Ctx<'a> {
                 volume_type,
                 ..
             } => {
-                let volume = self.aws_price(region, &format!("ebs/{volume_type}"))?;
-                self.add(
+                self.add_aws(
                     &owner,
+                    region,
+                    &format!("ebs/{volume_type}"),
                     LineCategory::Resource,
                     format!("EBS {volume_type} volume, {size_gb} GB"),
-                    &volume,
                     gb(*size_gb),
                 )?;
                 if backup_plan(self.usage.backups).is_some() {
-                    let snapshot = self.aws_price(region, "ebs/snapshot")?;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "ebs/snapshot",
                         LineCategory::Hidden,
                         format!(
                             "EBS snapshots for backups (one full copy of {size_gb} GB assumed)"
                         ),
-                        &snapshot,
                         gb(*size_gb),
                     )?;
                 }
@@ -825,20 +841,20 @@ impl<'a> Ctx<'a> {
                 if stored.is_zero() {
                     self.free(r, "S3 bills per GB stored and per request; no storage expected (give storage_gb or usage.stored_gb)");
                 } else {
-                    let s3 = self.aws_price(region, "s3/standard")?;
                     let category = if *expected_storage_gb > 0 {
                         LineCategory::Resource
                     } else {
                         LineCategory::Usage
                     };
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "s3/standard",
                         category,
                         format!(
                             "S3 Standard storage, {} GB (requests not included)",
                             fmt_qty(stored)
                         ),
-                        &s3,
                         stored,
                     )?;
                 }
@@ -850,30 +866,30 @@ impl<'a> Ctx<'a> {
                     "VPC, subnets, internet gateway and route tables are free on AWS",
                 );
                 if *nat_gateway {
-                    let nat = self.aws_price(region, "nat/hour")?;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "nat/hour",
                         LineCategory::Hidden,
                         "NAT gateway (egress for private subnets)".to_string(),
-                        &nat,
                         Qty::whole(1),
                     )?;
-                    let ipv4 = self.aws_price(region, "ipv4/hour")?;
-                    self.add(
+                    self.add_aws(
                         &owner,
+                        region,
+                        "ipv4/hour",
                         LineCategory::Hidden,
                         "NAT gateway's public IPv4 address".to_string(),
-                        &ipv4,
                         Qty::whole(1),
                     )?;
                     if self.usage.given {
-                        let processed = self.aws_price(region, "nat/gb")?;
                         let qty = self.usage.nat_processed_gb;
-                        self.add(
+                        self.add_aws(
                             &owner,
+                            region,
+                            "nat/gb",
                             LineCategory::Usage,
                             format!("NAT gateway data processed, {} GB", fmt_qty(qty)),
-                            &processed,
                             qty,
                         )?;
                     }

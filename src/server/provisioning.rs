@@ -570,8 +570,24 @@ impl RiftServer {
         }
     }
 
-    fn policy_of(&self, project: &Project) -> EffectivePolicy {
-        project.policy.within(&self.state.settings.policy)
+    /// A change to the project with nothing in it yet: callers say what it creates, resizes or deletes.
+    fn change_to<'a>(&self, project: &'a Project, current: f64, delta: f64) -> Change<'a> {
+        Change {
+            project_providers: &project.cloud_providers,
+            creations: vec![],
+            resizes: vec![],
+            deletions: vec![],
+            current_monthly: current,
+            delta_monthly: delta,
+            budget: self.budget_of(project),
+            created_last_hour: 0,
+        }
+    }
+
+    /// The policy verdict on a change, and the summary with its numbers that the preview shows.
+    fn judge(&self, project: &Project, change: &Change<'_>) -> (Verdict, String) {
+        let policy = project.policy.within(&self.state.settings.policy);
+        (policy::check(&policy, change), summary(&policy, change))
     }
 
     /// A one-component request through the planner, so the mapping validates it before anything is called.
@@ -706,19 +722,12 @@ impl RiftServer {
         let created_last_hour = store
             .creations_since(&project.id, now() - 3600)
             .map_err(|e| e.to_string())?;
-        let policy = self.policy_of(&project);
         let change = Change {
-            project_providers: &project.cloud_providers,
             creations,
-            resizes: vec![],
-            deletions: vec![],
-            current_monthly: current,
-            delta_monthly: delta,
-            budget: self.budget_of(&project),
             created_last_hour,
+            ..self.change_to(&project, current, delta)
         };
-        let verdict = policy::check(&policy, &change);
-        let summary = summary(&policy, &change);
+        let (verdict, summary) = self.judge(&project, &change);
         Ok(Proposal {
             tool,
             hash,
@@ -796,19 +805,11 @@ impl RiftServer {
         let cost = engine::priced(&planned, &prices).map_err(|e| e.to_string())?;
         let old = resource.monthly_cost.unwrap_or(0.0);
         let rows = store.resources(&project.id).map_err(|e| e.to_string())?;
-        let policy = self.policy_of(&project);
         let change = Change {
-            project_providers: &project.cloud_providers,
-            creations: vec![],
             resizes: vec![&planned],
-            deletions: vec![],
-            current_monthly: live_cost(&rows),
-            delta_monthly: cost - old,
-            budget: self.budget_of(&project),
-            created_last_hour: 0,
+            ..self.change_to(&project, live_cost(&rows), cost - old)
         };
-        let verdict = policy::check(&policy, &change);
-        let summary = summary(&policy, &change);
+        let (verdict, summary) = self.judge(&project, &change);
         let (current, delta) = (change.current_monthly, change.delta_monthly);
         let hash = request_hash(
             "resize_resource",
@@ -886,20 +887,12 @@ impl RiftServer {
         }
         let managed =
             resource.managed && resource.record.as_ref().is_none_or(|r| r.managed_by_rift());
-        let policy = self.policy_of(&project);
         let cost = resource.monthly_cost.unwrap_or(0.0);
         let change = Change {
-            project_providers: &project.cloud_providers,
-            creations: vec![],
-            resizes: vec![],
             deletions: vec![(resource.name.as_str(), managed)],
-            current_monthly: live_cost(&rows),
-            delta_monthly: -cost,
-            budget: self.budget_of(&project),
-            created_last_hour: 0,
+            ..self.change_to(&project, live_cost(&rows), -cost)
         };
-        let verdict = policy::check(&policy, &change);
-        let summary = summary(&policy, &change);
+        let (verdict, summary) = self.judge(&project, &change);
         let (current, delta) = (change.current_monthly, change.delta_monthly);
         let hash = request_hash(
             "delete_resource",
