@@ -26,15 +26,53 @@ const NOISE_IN_OUTPUT: &[&str] = &[
 const SMALL_DEFINITION_BYTES: usize = 120;
 
 pub fn compact<S: Send + Sync + 'static>(router: ToolRouter<S>) -> ToolRouter<S> {
-    let mut compacted = ToolRouter::new();
-    for mut route in router {
+    let mut routes: Vec<_> = router.into_iter().collect();
+    for route in &mut routes {
         compact_input(std::sync::Arc::make_mut(&mut route.attr.input_schema));
         if let Some(output) = route.attr.output_schema.as_mut() {
             compact_output(std::sync::Arc::make_mut(output));
         }
+    }
+    // An argument that takes another tool's whole input (estimate_cost's `request` is plan_deployment's
+    // arguments) keeps its shape, but its fields are documented once, in that tool.
+    let whole_inputs: Vec<Value> = routes
+        .iter()
+        .map(|r| undocumented(&Value::Object((*r.attr.input_schema).clone())))
+        .collect();
+    let mut compacted = ToolRouter::new();
+    for mut route in routes {
+        let input = std::sync::Arc::make_mut(&mut route.attr.input_schema);
+        if let Some(Value::Object(properties)) = input.get_mut("properties") {
+            for property in properties.values_mut() {
+                if whole_inputs.contains(&undocumented(property)) {
+                    strip_nested_descriptions(property);
+                }
+            }
+        }
         compacted.add_route(route);
     }
     compacted
+}
+
+/// A schema without its descriptions and defaults: what it accepts, not how it is explained.
+fn undocumented(schema: &Value) -> Value {
+    let mut copy = schema.clone();
+    if let Value::Object(map) = &mut copy {
+        visit(map, &mut |s| strip_keywords(s, &["description", "default"]));
+    }
+    copy
+}
+
+/// Drops the descriptions inside a schema, keeping its own (which says what the argument is for).
+fn strip_nested_descriptions(schema: &mut Value) {
+    let Value::Object(map) = schema else {
+        return;
+    };
+    let own = map.remove("description");
+    visit(map, &mut |s| strip_keywords(s, &["description"]));
+    if let Some(own) = own {
+        map.insert("description".into(), own);
+    }
 }
 
 fn compact_input(schema: &mut JsonObject) {

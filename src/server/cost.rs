@@ -1,12 +1,10 @@
 //! Cost tools: `estimate_cost` and `compare_providers` (read-only, offline) and `refresh_prices` (fetches live
 //! prices into the local overlay).
 
-use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{Args, RiftServer};
 use crate::model::{DeploymentRequest, Plan, Provider};
@@ -141,24 +139,6 @@ impl RiftServer {
 }
 
 impl RiftServer {
-    /// The cost tools. Their `request` is plan_deployment's argument, whose schema already documents every
-    /// field; the copies here drop those descriptions, because tools/list is context an agent pays for.
-    pub(super) fn cost_tools() -> ToolRouter<RiftServer> {
-        let mut tools = ToolRouter::new();
-        for mut route in Self::cost_router() {
-            let schema = std::sync::Arc::make_mut(&mut route.attr.input_schema);
-            if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
-                for name in REQUEST_DEFS {
-                    if let Some(Value::Object(def)) = defs.get_mut(name) {
-                        drop_property_descriptions(def);
-                    }
-                }
-            }
-            tools.add_route(route);
-        }
-        tools
-    }
-
     /// The plan to price: a stored one, or one made from the requirements (and stored, so its id works later).
     fn plan_for(
         &self,
@@ -174,19 +154,6 @@ impl RiftServer {
                 Ok(plan)
             }
             (None, None) => Err(NEITHER.to_string()),
-        }
-    }
-}
-
-/// The schema definitions that make up a `DeploymentRequest`.
-const REQUEST_DEFS: [&str; 3] = ["DeploymentRequest", "Regions", "Component"];
-
-fn drop_property_descriptions(def: &mut serde_json::Map<String, Value>) {
-    if let Some(Value::Object(properties)) = def.get_mut("properties") {
-        for property in properties.values_mut() {
-            if let Value::Object(property) = property {
-                property.remove("description");
-            }
         }
     }
 }

@@ -98,7 +98,7 @@ impl RiftServer {
         let cell = if writes { &WITH_WRITES } else { &READ_ONLY };
         cell.get_or_init(|| {
             let read_only = Self::planning_router()
-                + Self::cost_tools()
+                + Self::cost_router()
                 + Self::terraform_router()
                 + Self::projects_router();
             // Mutating tools exist only when writes are enabled: not listed, and not callable, otherwise.
