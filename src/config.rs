@@ -27,7 +27,96 @@ pub struct Settings {
     pub default_monthly_budget_usd: Option<f64>,
     /// Cloud calls one apply keeps in flight at once (within [`APPLY_CONCURRENCY_RANGE`]).
     pub apply_concurrency: usize,
+    /// The tool groups served (sorted, no repeats); mutating tools need `allow_writes` as well.
+    pub tool_groups: Vec<ToolGroup>,
+    /// How long an approved call waits for its change before answering with the change's id (the change runs on).
+    pub change_wait_s: u64,
 }
+
+/// A group of tools the operator serves or leaves out (`--tools`, `RIFT_TOOLS`, `tools = [...]`), as
+/// github-mcp-server's toolsets: fewer groups, a smaller tools/list for the agent to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolGroup {
+    /// describe_mapping, plan_deployment, estimate_cost, compare_providers, generate_terraform, refresh_prices.
+    Plan,
+    /// Projects and their recorded resources.
+    Projects,
+    /// Creating, resizing and deleting resources, and the changes that do it (needs writes on).
+    Provision,
+    /// Metrics, alerts, incidents and remediation.
+    Operate,
+    /// Discovery, adoption and moves between clouds.
+    Migrate,
+    /// Diagrams and the project view.
+    Views,
+}
+
+impl ToolGroup {
+    pub const ALL: [ToolGroup; 6] = [
+        ToolGroup::Plan,
+        ToolGroup::Projects,
+        ToolGroup::Provision,
+        ToolGroup::Operate,
+        ToolGroup::Migrate,
+        ToolGroup::Views,
+    ];
+
+    /// What a new user needs: plan and price, keep projects, provision (when writes are on).
+    pub const DEFAULT: [ToolGroup; 3] =
+        [ToolGroup::Plan, ToolGroup::Projects, ToolGroup::Provision];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolGroup::Plan => "plan",
+            ToolGroup::Projects => "projects",
+            ToolGroup::Provision => "provision",
+            ToolGroup::Operate => "operate",
+            ToolGroup::Migrate => "migrate",
+            ToolGroup::Views => "views",
+        }
+    }
+
+    /// A comma-separated list ("plan,projects"; "all" for every group), sorted and without repeats.
+    pub fn parse_list(text: &str) -> Result<Vec<ToolGroup>, String> {
+        let mut groups = Vec::new();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            if word == "all" {
+                groups.extend(ToolGroup::ALL);
+                continue;
+            }
+            match ToolGroup::ALL.into_iter().find(|g| g.as_str() == word) {
+                Some(group) => groups.push(group),
+                None => {
+                    return Err(format!(
+                        "\"{}\" is not a tool group; the groups are {} (or all)",
+                        redact(word),
+                        ToolGroup::ALL.map(ToolGroup::as_str).join(", ")
+                    ));
+                }
+            }
+        }
+        if groups.is_empty() {
+            return Err(format!(
+                "name at least one tool group: {} (or all)",
+                ToolGroup::ALL.map(ToolGroup::as_str).join(", ")
+            ));
+        }
+        groups.sort();
+        groups.dedup();
+        Ok(groups)
+    }
+}
+
+impl std::fmt::Display for ToolGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How long an approved call waits for its change by default: long enough for quick changes to answer with their
+/// outcome, short enough for hosts that give up on a tool call after a minute.
+pub const DEFAULT_CHANGE_WAIT_S: u64 = 10;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -38,6 +127,8 @@ impl Default for Settings {
             policy: Policy::default(),
             default_monthly_budget_usd: None,
             apply_concurrency: DEFAULT_APPLY_CONCURRENCY,
+            tool_groups: ToolGroup::DEFAULT.to_vec(),
+            change_wait_s: DEFAULT_CHANGE_WAIT_S,
         }
     }
 }
@@ -61,6 +152,8 @@ struct FileConfig {
     monthly_budget_usd: Option<f64>,
     #[serde(default, deserialize_with = "file_apply_concurrency")]
     apply_concurrency: Option<usize>,
+    tools: Option<Vec<ToolGroup>>,
+    change_wait_s: Option<u64>,
     policy: Option<Policy>,
 }
 
@@ -70,6 +163,7 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub state: Option<PathBuf>,
     pub allow_writes: Option<bool>,
+    pub tools: Option<Vec<ToolGroup>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,12 +211,29 @@ pub fn load(
     if let Some(bound) = file.apply_concurrency {
         settings.apply_concurrency = bound;
     }
+    if let Some(mut groups) = file.tools {
+        if groups.is_empty() {
+            return Err(ConfigError::Parse {
+                path: file_path.clone().unwrap_or_default(),
+                message: "tools: name at least one tool group".to_string(),
+            });
+        }
+        groups.sort();
+        groups.dedup();
+        settings.tool_groups = groups;
+    }
+    if let Some(wait) = file.change_wait_s {
+        settings.change_wait_s = wait;
+    }
     apply_env(&mut settings, &env)?;
     if let Some(state) = &overrides.state {
         settings.state_path = state.clone();
     }
     if let Some(allow) = overrides.allow_writes {
         settings.allow_writes = allow;
+    }
+    if let Some(groups) = &overrides.tools {
+        settings.tool_groups = groups.clone();
     }
     Ok(settings)
 }
@@ -178,6 +289,9 @@ fn apply_env(
     if let Some(v) = env("RIFT_MAX_CREATIONS_PER_HOUR") {
         settings.policy.max_creations_per_hour =
             Some(parse("RIFT_MAX_CREATIONS_PER_HOUR", &v, "a whole number")?);
+    }
+    if let Some(v) = env("RIFT_CHANGE_WAIT_S") {
+        settings.change_wait_s = parse("RIFT_CHANGE_WAIT_S", &v, "a number of seconds")?;
     }
     if let Some(v) = env("RIFT_APPLY_CONCURRENCY") {
         let bound = parse(
@@ -635,6 +749,7 @@ mod tests {
             config: Some(path),
             state: Some(PathBuf::from("/flag.db")),
             allow_writes: Some(false),
+            tools: None,
         };
         let settings = load(&overrides, env).unwrap();
         assert_eq!(settings.default_monthly_budget_usd, Some(250.0));
@@ -730,5 +845,51 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn tool_groups_from_file_env_or_flag_are_checked() {
+        assert_eq!(
+            ToolGroup::parse_list("projects, plan,plan").unwrap(),
+            vec![ToolGroup::Plan, ToolGroup::Projects]
+        );
+        assert_eq!(
+            ToolGroup::parse_list("all").unwrap(),
+            ToolGroup::ALL.to_vec()
+        );
+        let err = ToolGroup::parse_list("plan,monitor").unwrap_err();
+        assert!(
+            err.contains("\"monitor\" is not a tool group") && err.contains("operate"),
+            "{err}"
+        );
+        assert!(ToolGroup::parse_list(" , ").is_err());
+
+        let dir = tempdir();
+        let path = dir.join("tools.toml");
+        std::fs::write(
+            &path,
+            "tools = [\"operate\", \"plan\"]\nchange_wait_s = 3\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        let settings = load(&overrides, |_| None).unwrap();
+        assert_eq!(
+            settings.tool_groups,
+            vec![ToolGroup::Plan, ToolGroup::Operate]
+        );
+        assert_eq!(settings.change_wait_s, 3);
+        let flag = Overrides {
+            config: Some(path),
+            tools: Some(vec![ToolGroup::Views]),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            load(&flag, |_| None).unwrap().tool_groups,
+            vec![ToolGroup::Views]
+        );
+        assert_eq!(Settings::default().tool_groups, ToolGroup::DEFAULT.to_vec());
     }
 }

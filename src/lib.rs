@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod approval;
+pub mod change;
 pub mod cli;
 pub mod cloud;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod model;
 pub mod planner;
 pub mod policy;
 pub mod pricing;
+pub mod project;
 pub mod schemas;
 pub mod server;
 pub mod store;

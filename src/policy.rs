@@ -5,33 +5,12 @@
 //! [`Policy::within`]), so no tool call can loosen what the operator allowed.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::{PlannedResource, Provider};
+use crate::pricing::Micros;
 
-/// Guardrails of a project (or the operator's defaults in the config file's `[policy]` table).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Policy {
-    /// Allowed; empty: all.
-    #[serde(default)]
-    pub providers: Vec<Provider>,
-    /// Allowed, * wildcard (e.g. "us-*"); empty: all.
-    #[serde(default)]
-    pub regions: Vec<String>,
-    /// Allowed, * wildcard (e.g. "t3.*"); empty: all.
-    #[serde(default)]
-    pub sizes: Vec<String>,
-    /// Unset: the operator's (25).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_resources_per_plan: Option<u32>,
-    /// Unset: the operator's (30).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_creations_per_hour: Option<u32>,
-    /// Allow deleting resources rift did not create.
-    #[serde(default)]
-    pub allow_unmanaged_deletes: bool,
-}
+pub use crate::model::Policy;
 
 /// Caps when neither the operator nor the project sets one.
 const DEFAULT_MAX_RESOURCES_PER_PLAN: u32 = 25;
@@ -105,25 +84,33 @@ impl EffectivePolicy {
     }
 }
 
-/// A proposed change, with what the project already has.
+/// What a proposed change does to a project, as the policy judges it.
 #[derive(Debug, Clone)]
-pub struct Change<'a> {
+pub struct Impact<'a> {
     /// The project's providers (`cloud_providers`).
     pub project_providers: &'a [Provider],
     /// Resources the change would create (already created ones excluded).
     pub creations: Vec<&'a PlannedResource>,
-    /// Resources the change would resize: (resource as it would be after, its provider region).
+    /// Resources the change would resize, as they would be after.
     pub resizes: Vec<&'a PlannedResource>,
-    /// Resources the change would delete, and whether rift created them.
-    pub deletions: Vec<(&'a str, bool)>,
-    /// The project's monthly cost now (resources created and not deleted), USD.
-    pub current_monthly: f64,
-    /// What the change adds per month (negative for deletions and downsizes), USD.
-    pub delta_monthly: f64,
-    /// The project's monthly budget, USD.
-    pub budget: Option<f64>,
+    /// Resources the change would delete.
+    pub deletions: Vec<Deletion<'a>>,
+    /// The project's monthly cost now (resources created and not deleted).
+    pub current_monthly: Micros,
+    /// What the change adds per month (negative for deletions and downsizes).
+    pub delta_monthly: Micros,
+    /// The project's monthly budget.
+    pub budget: Option<Micros>,
     /// Resources created in the project in the last hour.
     pub created_last_hour: u32,
+}
+
+/// A resource a change would delete.
+#[derive(Debug, Clone, Copy)]
+pub struct Deletion<'a> {
+    pub name: &'a str,
+    /// Created by rift (tagged managed-by=rift).
+    pub managed: bool,
 }
 
 /// One rule a change breaks.
@@ -158,7 +145,7 @@ impl Verdict {
 }
 
 /// Checks a change against the policy.
-pub fn check(policy: &EffectivePolicy, change: &Change<'_>) -> Verdict {
+pub fn check(policy: &EffectivePolicy, change: &Impact<'_>) -> Verdict {
     let mut violations = Vec::new();
     let mut add = |rule: &str, message: String| {
         violations.push(Violation {
@@ -228,19 +215,22 @@ pub fn check(policy: &EffectivePolicy, change: &Change<'_>) -> Verdict {
     }
     if let Some(budget) = change.budget {
         let after = change.current_monthly + change.delta_monthly;
-        // Cents decide: floating error must not refuse a change that fits exactly.
-        if change.delta_monthly > 0.0 && cents(after) > cents(budget) {
+        // Cents decide, as on a bill.
+        if change.delta_monthly.is_positive() && after.round_to_cents() > budget.round_to_cents() {
             add(
                 "monthly_budget",
                 format!(
                     "${:.2}/month now + ${:.2}/month for this change = ${:.2}/month exceeds the budget of ${:.2}/month",
-                    change.current_monthly, change.delta_monthly, after, budget
+                    change.current_monthly.dollars(),
+                    change.delta_monthly.dollars(),
+                    after.dollars(),
+                    budget.dollars()
                 ),
             );
         }
     }
     if !policy.allow_unmanaged_deletes() {
-        for (name, managed) in &change.deletions {
+        for Deletion { name, managed } in &change.deletions {
             if !managed {
                 add(
                     "unmanaged_delete",
@@ -256,12 +246,6 @@ pub fn check(policy: &EffectivePolicy, change: &Change<'_>) -> Verdict {
         allowed: violations.is_empty(),
         violations,
     }
-}
-
-/// USD rounded to whole cents.
-pub fn cents(usd: f64) -> i64 {
-    // Budgets are far below i64::MAX cents; `as` saturates anyway.
-    (usd * 100.0).round() as i64
 }
 
 /// `*` matches any run of characters (also none); everything else matches itself. Case-sensitive, as size slugs
@@ -312,14 +296,18 @@ mod tests {
         }
     }
 
-    fn change<'a>(creations: Vec<&'a PlannedResource>) -> Change<'a> {
-        Change {
+    fn usd(dollars: f64) -> Micros {
+        Micros::from_dollars(dollars).unwrap()
+    }
+
+    fn change<'a>(creations: Vec<&'a PlannedResource>) -> Impact<'a> {
+        Impact {
             project_providers: &[Provider::Aws, Provider::Digitalocean],
             creations,
             resizes: vec![],
             deletions: vec![],
-            current_monthly: 0.0,
-            delta_monthly: 0.0,
+            current_monthly: Micros::ZERO,
+            delta_monthly: Micros::ZERO,
             budget: None,
             created_last_hour: 0,
         }
@@ -425,11 +413,11 @@ mod tests {
         let effective = Policy::default().within(&Policy::default());
         let web = server("web", Provider::Aws, "us-east-1", "t3.micro");
         let mut c = change(vec![&web]);
-        c.budget = Some(100.0);
-        c.current_monthly = 69.9;
-        c.delta_monthly = 30.1; // exactly 100.00 despite floating error
+        c.budget = Micros::from_dollars(100.0);
+        c.current_monthly = usd(69.9);
+        c.delta_monthly = usd(30.1); // exactly 100.00
         assert!(check(&effective, &c).allowed);
-        c.delta_monthly = 30.11;
+        c.delta_monthly = usd(30.11);
         let verdict = check(&effective, &c);
         let message = &verdict.violations[0].message;
         assert_eq!(verdict.violations[0].rule, "monthly_budget");
@@ -440,15 +428,24 @@ mod tests {
             "{message}"
         );
         // Already over budget: a change that saves money is still allowed.
-        c.current_monthly = 150.0;
-        c.delta_monthly = -20.0;
+        c.current_monthly = usd(150.0);
+        c.delta_monthly = usd(-20.0);
         assert!(check(&effective, &c).allowed);
     }
 
     #[test]
     fn unmanaged_deletes_need_both_layers_to_allow_them() {
         let mut c = change(vec![]);
-        c.deletions = vec![("legacy-db", false), ("shop-web", true)];
+        c.deletions = vec![
+            Deletion {
+                name: "legacy-db",
+                managed: false,
+            },
+            Deletion {
+                name: "shop-web",
+                managed: true,
+            },
+        ];
         let verdict = check(&Policy::default().within(&Policy::default()), &c);
         assert_eq!(verdict.violations.len(), 1);
         assert!(verdict.violations[0].message.contains("legacy-db"));

@@ -49,6 +49,7 @@ pub fn files(tools: &[Tool]) -> Result<SchemaFiles, SchemaError> {
         }
         index.push(json!({
             "name": name,
+            "group": crate::server::group_of(&name).map(|g| g.as_str()),
             "title": tool.annotations.as_ref().and_then(|a| a.title.clone()),
             "description": tool.description,
             "annotations": tool.annotations,

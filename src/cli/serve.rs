@@ -41,6 +41,10 @@ pub struct ServeArgs {
     #[arg(long, env = "RIFT_ALLOW_WRITES", value_parser = crate::config::parse_bool, num_args = 0..=1,
           default_missing_value = "1", value_name = "BOOL")]
     pub allow_writes: Option<bool>,
+    /// Tool groups to serve, comma-separated: plan, projects, provision, operate, migrate, views, or all
+    /// (default plan,projects,provision; provision needs writes on). Also RIFT_TOOLS.
+    #[arg(long, env = "RIFT_TOOLS", value_name = "GROUPS")]
+    pub tools: Option<String>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -48,6 +52,12 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         config: args.config.clone(),
         state: args.state.clone(),
         allow_writes: args.allow_writes,
+        tools: args
+            .tools
+            .as_deref()
+            .map(crate::config::ToolGroup::parse_list)
+            .transpose()
+            .map_err(|e| CliError::Usage(format!("--tools (or RIFT_TOOLS): {e}")))?,
     };
     let settings = config::load(&overrides, |name| std::env::var(name).ok())
         .map_err(|e| CliError::Usage(e.to_string()))?;

@@ -1,6 +1,7 @@
-//! Applies an approved plan: resources in dependency order, independent ones concurrently (bounded), each
-//! recorded *intended* before its cloud call and *created* with its cloud id after, so the store stays truthful
-//! through failures, cancellation and crashes; `reconcile` repairs what a crash left behind.
+//! Runs approved changes against the clouds. An apply creates a plan's resources in dependency order, independent
+//! ones concurrently (bounded), each recorded *intended* before its cloud call and *created* with its cloud id
+//! after; a resize or delete is recorded as pending on the resource before its call and settled after. So the
+//! store stays truthful through failures, cancellation and crashes; `reconcile` repairs what a crash left behind.
 
 mod cost;
 mod reconcile;
@@ -19,10 +20,11 @@ pub use cost::{monthly_costs, priced};
 pub use reconcile::{ReconcileReport, reconcile};
 
 use crate::cloud::{
-    CloudAccess, CloudError, Clouds, CreateContext, Progress, ResourceRecord, TokenRef,
+    CloudAccess, CloudError, Clouds, CreateContext, DeleteOutcome, NewSize, Progress,
+    ResourceRecord, TokenRef,
 };
-use crate::model::{Plan, PlannedResource, Provider};
-use crate::store::{Project, Store, StoreError};
+use crate::model::{Plan, PlannedResource, Project, Provider};
+use crate::store::{Store, StoreError, StoredResource};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -30,6 +32,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
 }
 
 /// Numeric progress for the caller (MCP progress notifications): done of total, and what is happening.
@@ -102,15 +106,21 @@ pub struct Engine {
     clouds: Clouds,
     /// Cloud calls in flight at once per apply (the `apply_concurrency` setting).
     concurrency: usize,
-    /// One apply per project at a time: two concurrent applies of overlapping plans would otherwise race their
-    /// lookups-before-create in the cloud (DigitalOcean has no idempotency keys).
+    /// One change per project at a time (see [`Engine::project_lock`]).
     applying: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 /// A resource's fate inside one apply.
 enum Outcome {
-    Done(ResourceRecord, bool),
+    Done { record: ResourceRecord, made: Made },
     Failed(String),
+}
+
+/// Whether this apply made the resource or found it made by an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Made {
+    Now,
+    Earlier,
 }
 
 impl Engine {
@@ -136,14 +146,8 @@ impl Engine {
         reporter: Option<Reporter>,
         cancel: CancellationToken,
     ) -> Result<ApplyReport, EngineError> {
-        let lock = self
-            .applying
-            .lock()
-            .map_err(|_| EngineError::Invalid("the apply lock is poisoned".to_string()))?
-            .entry(project.id.clone())
-            .or_default()
-            .clone();
-        let _one_apply_per_project = lock.lock().await;
+        let lock = self.project_lock(&project.id)?;
+        let _one_change_per_project = lock.lock().await;
         let total = u32::try_from(plan.resources.len()).unwrap_or(u32::MAX);
         let done_count = Arc::new(AtomicU32::new(0));
         let report_progress = |message: String| {
@@ -227,7 +231,7 @@ impl Engine {
             };
             done_count.fetch_add(1, Ordering::SeqCst);
             match outcome {
-                Outcome::Done(record, fresh) => {
+                Outcome::Done { record, made } => {
                     let applied = AppliedResource {
                         name: name.clone(),
                         provider: record.provider,
@@ -235,7 +239,7 @@ impl Engine {
                         monthly_cost: record.monthly_cost,
                     };
                     report_progress(format!("{name} ready ({})", record.cloud_id));
-                    if fresh {
+                    if made == Made::Now {
                         report.created.push(applied);
                     } else {
                         report.existing.push(applied);
@@ -311,7 +315,10 @@ impl Engine {
                 .record_intended(&project.id, Some(&plan.plan_id), resource, monthly_cost)?
             && let Some(record) = existing.record
         {
-            return Ok(Outcome::Done(record, false));
+            return Ok(Outcome::Done {
+                record,
+                made: Made::Earlier,
+            });
         }
         let access =
             access(project, resource.provider, &resource.region).map_err(CreateError::Engine)?;
@@ -327,8 +334,112 @@ impl Engine {
         record.monthly_cost = monthly_cost;
         self.store
             .mark_created(&project.id, &resource.name, &record)?;
-        Ok(Outcome::Done(record, true))
+        Ok(Outcome::Done {
+            record,
+            made: Made::Now,
+        })
     }
+
+    /// Resizes a created resource: recorded as pending before the cloud call, the new record and plan (priced at
+    /// `monthly_cost`) after. On failure the pending mark is cleared and the error kept on the resource.
+    pub async fn resize(
+        &self,
+        project: &Project,
+        resource: &StoredResource,
+        planned: &PlannedResource,
+        to: &NewSize,
+        monthly_cost: f64,
+        progress: &Progress,
+    ) -> Result<ResourceRecord, EngineError> {
+        let lock = self.project_lock(&project.id)?;
+        let _one_change_per_project = lock.lock().await;
+        let cloud_id = created_id(resource)?;
+        let target = match to {
+            NewSize::Slug(slug) => format!("resize to {slug}"),
+            NewSize::StorageGb(gb) => format!("resize to {gb} GB"),
+        };
+        self.store
+            .set_pending(&project.id, &resource.name, Some(&target))?;
+        let result = async {
+            let client = self.client(project, resource).await?;
+            Ok::<_, EngineError>(client.resize(resource.kind, cloud_id, to, progress).await?)
+        }
+        .await;
+        match result {
+            Ok(mut record) => {
+                record.monthly_cost = Some(monthly_cost);
+                self.store
+                    .mark_created(&project.id, &resource.name, &record)?;
+                self.store
+                    .set_planned(&project.id, &resource.name, planned)?;
+                Ok(record)
+            }
+            Err(e) => {
+                self.store.set_pending(&project.id, &resource.name, None)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Deletes a created resource: recorded as pending before the cloud call, deleted after (also when the
+    /// cloud no longer had it).
+    pub async fn delete(
+        &self,
+        project: &Project,
+        resource: &StoredResource,
+        progress: &Progress,
+    ) -> Result<DeleteOutcome, EngineError> {
+        let lock = self.project_lock(&project.id)?;
+        let _one_change_per_project = lock.lock().await;
+        let cloud_id = created_id(resource)?;
+        self.store
+            .set_pending(&project.id, &resource.name, Some("delete"))?;
+        let result = async {
+            let client = self.client(project, resource).await?;
+            Ok::<_, EngineError>(client.delete(resource.kind, cloud_id, progress).await?)
+        }
+        .await;
+        match result {
+            Ok(outcome) => {
+                self.store.mark_deleted(&project.id, &resource.name)?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.store.set_pending(&project.id, &resource.name, None)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// One change per project at a time: two concurrent changes would race their lookups-before-create in the
+    /// cloud (DigitalOcean has no idempotency keys) or resize what the other deletes.
+    fn project_lock(&self, project_id: &str) -> Result<Arc<tokio::sync::Mutex<()>>, EngineError> {
+        Ok(self
+            .applying
+            .lock()
+            .map_err(|_| EngineError::Invalid("the project lock is poisoned".to_string()))?
+            .entry(project_id.to_string())
+            .or_default()
+            .clone())
+    }
+
+    async fn client(
+        &self,
+        project: &Project,
+        resource: &StoredResource,
+    ) -> Result<Arc<dyn crate::cloud::Cloud>, EngineError> {
+        let access = access(project, resource.provider, &resource.region)?;
+        Ok(self.clouds.client(&access).await?)
+    }
+}
+
+fn created_id(resource: &StoredResource) -> Result<&str, EngineError> {
+    resource.cloud_id.as_deref().ok_or_else(|| {
+        EngineError::Invalid(format!(
+            "{} has no cloud id: it was never created",
+            resource.name
+        ))
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

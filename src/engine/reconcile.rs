@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::{EngineError, access};
 use crate::cloud::{CloudError, Clouds};
-use crate::model::Provider;
-use crate::store::{Project, ResourceState, Store};
+use crate::model::{Project, Provider};
+use crate::store::{ResourceState, Store};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct ReconcileReport {
@@ -20,6 +20,8 @@ pub struct ReconcileReport {
     pub gone: Vec<String>,
     /// Interrupted creations the cloud never completed: now recorded as failed.
     pub interrupted: Vec<String>,
+    /// Interrupted resizes and deletes, now recorded as the cloud has them.
+    pub settled: Vec<String>,
     /// Providers or regions that could not be listed, and why.
     pub unreachable: Vec<String>,
 }
@@ -77,6 +79,13 @@ pub async fn reconcile(
                 record.monthly_cost = known.and_then(|k| k.monthly_cost);
                 store.record_discovered(&project.id, &record)?;
                 report.found.push((*name).to_string());
+            } else if let Some(row) = known.filter(|r| r.pending.is_some()) {
+                // A resize or delete the process did not see finish: the resource is still there, so take the
+                // cloud's record as it is now (its size after a resize that went through) and settle it.
+                let mut record = (*record).clone();
+                record.monthly_cost = row.monthly_cost;
+                store.mark_created(&project.id, &row.name, &record)?;
+                report.settled.push(row.name.clone());
             }
         }
         for row in here {
@@ -90,8 +99,13 @@ pub async fn reconcile(
                     };
                     // The listing may miss it (tags edited by hand): only a definite NotFound marks it gone.
                     if let Err(CloudError::NotFound(_)) = client.get(row.kind, cloud_id).await {
-                        store.mark_gone(&project.id, &row.name)?;
-                        report.gone.push(row.name.clone());
+                        if row.pending.as_deref() == Some("delete") {
+                            store.mark_deleted(&project.id, &row.name)?;
+                            report.settled.push(row.name.clone());
+                        } else {
+                            store.mark_gone(&project.id, &row.name)?;
+                            report.gone.push(row.name.clone());
+                        }
                     }
                 }
                 ResourceState::Intended => {

@@ -8,9 +8,10 @@ use serde_json::json;
 use super::*;
 use crate::cloud::memory::MemoryCloud;
 use crate::config::DEFAULT_APPLY_CONCURRENCY;
+use crate::model::AwsConfig;
 use crate::model::DeploymentRequest;
 use crate::policy::Policy;
-use crate::store::{AwsConfig, ResourceState};
+use crate::store::ResourceState;
 
 fn store(name: &str) -> Store {
     let dir = std::env::temp_dir().join(format!("rift-engine-{}-{name}", std::process::id()));

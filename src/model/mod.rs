@@ -1,11 +1,17 @@
 //! Provider-neutral domain types: what a user asks for and what rift plans.
 
 mod plan;
+mod policy;
+mod project;
 mod provider;
+mod record;
 mod requirements;
 
 pub use plan::{
     AccessSource, Boot, FirewallRule, ListenerRule, Plan, PlannedResource, ResourceSpec, Subnet,
 };
+pub use policy::Policy;
+pub use project::{AwsConfig, DoConfig, Project};
 pub use provider::{Provider, ResourceKind};
+pub use record::{ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT};
 pub use requirements::{Component, DeploymentRequest, Engine, Regions};

@@ -4,8 +4,12 @@
 mod args;
 mod compact;
 mod cost;
+mod elicit;
+mod error;
+mod groups;
 pub mod http;
 mod planning;
+mod progress;
 mod projects;
 mod provisioning;
 mod terraform;
@@ -21,13 +25,15 @@ use rmcp::{RoleServer, ServerHandler, ServiceExt, tool_handler};
 
 use std::sync::{Arc, OnceLock};
 
-use crate::approval::Approvals;
+use crate::change::Changes;
 use crate::cloud::Clouds;
-use crate::config::Settings;
+use crate::config::{Settings, ToolGroup};
 use crate::model::Plan;
 use crate::store::{PlanStore, Store};
 
 pub use args::Args;
+pub use error::ToolError;
+pub use groups::group_of;
 
 const INSTRUCTIONS: &str = "rift plans, prices and provisions infrastructure on DigitalOcean and AWS. \
 Describe what the deployment needs as components (web_server, database, load_balancer, block_storage, \
@@ -41,32 +47,23 @@ its plan_id is what the other tools take. Errors name the field to fix and the v
 pub struct AppState {
     pub plans: PlanStore,
     pub prices: crate::pricing::PriceBook,
-    /// The SQLite store (opened on first use).
-    pub store: Store,
     pub settings: Arc<Settings>,
-    /// Cloud clients, built on first use.
-    pub clouds: Clouds,
-    pub approvals: Approvals,
-    /// Applies approved plans (shared, so applies to one project run one at a time).
-    pub engine: crate::engine::Engine,
+    /// Every mutation's path: proposals, approvals, the engine, the projects (the store opens on first use,
+    /// cloud clients are built on first use).
+    pub changes: Changes,
 }
 
 impl AppState {
     /// State for these settings; nothing is opened or connected until a tool needs it.
     pub fn new(settings: Settings, clouds: Clouds) -> AppState {
         let store = Store::new(settings.state_path.clone());
+        let prices = crate::pricing::PriceBook::default();
+        let settings = Arc::new(settings);
         AppState {
             plans: PlanStore::new(store.clone()),
-            prices: crate::pricing::PriceBook::default(),
-            approvals: Approvals::new(store.clone(), settings.approval_ttl_s),
-            engine: crate::engine::Engine::new(
-                store.clone(),
-                clouds.clone(),
-                settings.apply_concurrency,
-            ),
-            store,
-            settings: Arc::new(settings),
-            clouds,
+            changes: Changes::new(store, clouds, prices.clone(), settings.clone()),
+            prices,
+            settings,
         }
     }
 }
@@ -89,31 +86,30 @@ impl RiftServer {
         Self { state }
     }
 
-    /// The tools, built once per process (per writes setting) when first needed: generating every schema is
-    /// work the initialize reply must not wait for, and HTTP sessions share the result.
+    /// The tools, built once per process (per writes setting and tool groups) when first needed: generating
+    /// every schema is work the initialize reply must not wait for, and HTTP sessions share the result.
     fn tool_router(&self) -> &'static ToolRouter<RiftServer> {
-        static READ_ONLY: OnceLock<ToolRouter<RiftServer>> = OnceLock::new();
-        static WITH_WRITES: OnceLock<ToolRouter<RiftServer>> = OnceLock::new();
+        type Routers = std::sync::Mutex<
+            std::collections::HashMap<(bool, Vec<ToolGroup>), &'static ToolRouter<RiftServer>>,
+        >;
+        static ROUTERS: OnceLock<Routers> = OnceLock::new();
         let writes = self.state.settings.allow_writes;
-        let cell = if writes { &WITH_WRITES } else { &READ_ONLY };
-        cell.get_or_init(|| {
-            let read_only = Self::planning_router()
-                + Self::cost_router()
-                + Self::terraform_router()
-                + Self::projects_router();
-            // Mutating tools exist only when writes are enabled: not listed, and not callable, otherwise.
-            compact::compact(if writes {
-                read_only + Self::provisioning_router()
-            } else {
-                read_only
-            })
-        })
+        let groups = self.state.settings.tool_groups.clone();
+        let routers = ROUTERS.get_or_init(Default::default);
+        let mut built = match routers.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        built
+            .entry((writes, groups.clone()))
+            .or_insert_with(|| Box::leak(Box::new(groups::router(&groups, writes))))
     }
 
     /// Every tool this build has, whatever the settings (for the schema snapshot and the size budget).
     pub fn catalog() -> Vec<Tool> {
         let settings = Settings {
             allow_writes: true,
+            tool_groups: crate::config::ToolGroup::ALL.to_vec(),
             ..Settings::default()
         };
         RiftServer::new(AppState::new(settings, Clouds::default())).tools()
@@ -200,14 +196,15 @@ impl ServerHandler for RiftServer {
                 .into(),
             );
         }
-        if !self.state.settings.allow_writes && provisioning::TOOLS.contains(&request.name.as_ref())
-        {
-            return Ok(rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(format!(
-                "{} changes cloud resources, and writes are disabled on this rift server: the user can start it \
-                 with --allow-writes (or RIFT_ALLOW_WRITES=1); every change still needs an approval",
-                request.name
-            ))])
-            .into());
+        if let Some(refusal) = groups::refusal(
+            &request.name,
+            &self.state.settings.tool_groups,
+            self.state.settings.allow_writes,
+        ) {
+            return Ok(
+                rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(refusal)])
+                    .into(),
+            );
         }
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
         self.tool_router().call(call).await

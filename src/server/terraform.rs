@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Args, RiftServer};
-use crate::model::{Plan, Provider};
+use crate::model::Plan;
 use crate::terraform::{self, Configuration, Variable};
 
 const URI_TEMPLATE: &str = "rift://plans/{plan_id}/terraform/{file}";
@@ -99,39 +99,11 @@ impl RiftServer {
     /// A project's live resources as a plan, each as it was planned; resources rift only found in a cloud (by
     /// reconcile) were never planned, so they are left out with a warning.
     fn project_as_plan(&self, id: &str) -> Result<(Plan, Vec<String>), String> {
-        let store = &self.state.store;
-        let project = store
-            .require_project(id)
-            .map_err(|e| format!("project_id: {e}"))?;
-        let rows = store.resources(&project.id).map_err(|e| e.to_string())?;
-        let mut warnings = Vec::new();
-        let mut resources = Vec::new();
-        for row in rows.into_iter().filter(|r| r.state.is_live()) {
-            match row.planned {
-                Some(planned) => resources.push(planned),
-                None => warnings.push(format!(
-                    "{} was found in the cloud, not planned by rift: it is not in the Terraform",
-                    row.name
-                )),
-            }
-        }
-        if resources.is_empty() {
-            return Err(format!(
-                "project_id: project \"{}\" has no resources yet; apply a plan to it, or pass plan_id",
-                project.id
-            ));
-        }
-        let mut providers: Vec<Provider> = resources.iter().map(|r| r.provider).collect();
-        providers.sort();
-        providers.dedup();
-        let plan = Plan {
-            plan_id: format!("project-{}", project.id),
-            name: project.id,
-            providers,
-            resources,
-            warnings: vec![],
-        };
-        Ok((plan, warnings))
+        self.state
+            .changes
+            .projects()
+            .as_plan(id)
+            .map_err(|e| e.to_string())
     }
 
     /// The generated files of the plans made in this process, a page of plans at a time.

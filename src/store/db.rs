@@ -68,6 +68,24 @@ const MIGRATIONS: &[&str] = &[
          name TEXT NOT NULL,
          at INTEGER NOT NULL);
      CREATE INDEX creations_by_time ON creations(project_id, at);",
+    // 4: changes that run in the background (their state, steps and outcome), and the operation under way on a
+    // resource (a resize or delete recorded before its cloud call, cleared after), so a restart can finish it.
+    "ALTER TABLE resources ADD COLUMN pending TEXT;
+     CREATE TABLE changes (
+         id TEXT PRIMARY KEY,
+         project_id TEXT NOT NULL,
+         tool TEXT NOT NULL,
+         state TEXT NOT NULL,
+         steps TEXT NOT NULL,
+         message TEXT NOT NULL,
+         progress TEXT NOT NULL DEFAULT '',
+         cost_delta_micros INTEGER NOT NULL DEFAULT 0,
+         client TEXT,
+         owner TEXT NOT NULL,
+         started_at INTEGER NOT NULL,
+         heartbeat_at INTEGER NOT NULL,
+         finished_at INTEGER);
+     CREATE INDEX changes_by_project ON changes(project_id, started_at);",
 ];
 
 /// The schema version this build writes.

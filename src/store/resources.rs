@@ -6,8 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::db::{Store, StoreError, now, rfc3339};
-use crate::cloud::ResourceRecord;
-use crate::model::{PlannedResource, Provider, ResourceKind};
+use crate::model::{PlannedResource, Provider, ResourceKind, ResourceRecord};
 
 /// Where a resource is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -71,6 +70,8 @@ pub struct StoredResource {
     pub managed: bool,
     /// Why the last operation on it failed.
     pub error: Option<String>,
+    /// The operation under way on it (a resize or a delete), recorded before the cloud call.
+    pub pending: Option<String>,
     pub updated_at: String,
     /// What was planned (kept for re-applies and resizes; not shown).
     #[serde(skip)]
@@ -81,7 +82,7 @@ pub struct StoredResource {
 }
 
 const COLUMNS: &str = "name, kind, provider, region, state, cloud_id, planned, record, monthly_cost, plan_id, \
-                       managed, error, updated_at";
+                       managed, error, updated_at, pending";
 
 impl Store {
     /// Records that `planned` is about to be created. Returns the existing row instead when it is already
@@ -160,7 +161,7 @@ impl Store {
         let body = json(record, "resource record")?;
         self.with(|c| {
             c.execute(
-                "UPDATE resources SET state = 'created', cloud_id = ?3, record = ?4, error = NULL,
+                "UPDATE resources SET state = 'created', cloud_id = ?3, record = ?4, error = NULL, pending = NULL,
                         monthly_cost = coalesce(?5, monthly_cost), updated_at = ?6
                  WHERE project_id = ?1 AND name = ?2",
                 params![
@@ -215,6 +216,22 @@ impl Store {
         self.set_state(project_id, name, ResourceState::Gone, None)
     }
 
+    /// Records the operation about to run on a resource (before its cloud call), or clears it (after).
+    pub fn set_pending(
+        &self,
+        project_id: &str,
+        name: &str,
+        pending: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE resources SET pending = ?3, updated_at = ?4 WHERE project_id = ?1 AND name = ?2",
+                params![project_id, name, pending, now()],
+            )
+        })?;
+        Ok(())
+    }
+
     fn set_state(
         &self,
         project_id: &str,
@@ -224,7 +241,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "UPDATE resources SET state = ?3, error = ?4, updated_at = ?5
+                "UPDATE resources SET state = ?3, error = ?4, updated_at = ?5, pending = NULL,
+                        monthly_cost = CASE WHEN ?3 IN ('failed', 'deleted', 'gone') THEN 0 ELSE monthly_cost END
                  WHERE project_id = ?1 AND name = ?2",
                 params![project_id, name, state.as_str(), error, now()],
             )
@@ -317,6 +335,7 @@ type RawRow = (
     bool,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -334,6 +353,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         r.get(10)?,
         r.get(11)?,
         r.get(12)?,
+        r.get(13)?,
     ))
 }
 
@@ -352,6 +372,7 @@ fn decode(row: RawRow) -> Result<StoredResource, StoreError> {
         managed,
         error,
         at,
+        pending,
     ) = row;
     let bad = |what: &'static str, detail: String| StoreError::Decode { what, detail };
     let planned: Option<PlannedResource> = planned
@@ -383,6 +404,7 @@ fn decode(row: RawRow) -> Result<StoredResource, StoreError> {
         plan_id,
         managed,
         error,
+        pending,
         updated_at: rfc3339(at),
         planned,
         record,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from _support import call_err, call_ok
+from _support import call_err, call_ok, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -171,14 +171,14 @@ async def test_preview_approve_and_token_misuse(wclient: Client) -> None:
         {"project_id": "shop", "plan_id": plan_id, "approval_token": token},
         progress_callback=on_progress,
     )
-    assert not result.is_error, result
-    executed = result.structured_content
-    assert executed["status"] in ("executed", "partial")
+    # Nothing could be created: an error result whose first line says so, then every resource's fate.
+    assert result.is_error, result
+    failed = text_of(result)
+    assert failed.startswith("failed: nothing was created"), failed
     assert progress, "no progress notifications"
     assert all(total == len(preview["changes"]) for _, total, _ in progress), progress
     assert [p for p, _, _ in progress] == sorted(p for p, _, _ in progress), "progress went backwards"
-    assert executed["approval_token"] is None
-    assert any(line.startswith("failed ") and "DIGITALOCEAN_TOKEN" in line for line in executed["changes"]), executed
+    assert any(line.startswith("- failed ") and "DIGITALOCEAN_TOKEN" in line for line in failed.splitlines()), failed
 
     reused = await call_err(
         wclient, "apply_plan", {"project_id": "shop", "plan_id": plan_id, "approval_token": token}
@@ -260,9 +260,9 @@ async def test_a_client_that_can_elicit_is_asked_directly(writable: Writable) ->
         assert all(group["resources"] == [] for group in view["providers"])
 
         answers.append("accept")
-        executed = await call_ok(c, "apply_plan", {"project_id": "shop", "plan_id": plan_id})
-        assert executed["status"] in ("executed", "partial"), executed
-        assert any(line.startswith("failed ") for line in executed["changes"]), executed
+        failed = await call_err(c, "apply_plan", {"project_id": "shop", "plan_id": plan_id})
+        assert failed.startswith("failed: nothing was created"), failed
+        assert any(line.startswith("- failed ") for line in failed.splitlines()), failed
         view = await call_ok(c, "get_project", {"project_id": "shop"})
         details = [a["detail"] for a in view["activity"] if a["outcome"] == "approved"]
         assert details and "asked directly" in details[0], view["activity"]

@@ -172,19 +172,21 @@ fn a_preview_changes_nothing_and_its_token_works_once_for_exactly_that_request()
     assert!(message.contains("not a token rift issued"), "{message}");
 
     // The approved call executes. No DigitalOcean token is set, so the droplet side fails and says which
-    // variable to set; the store records the failure truthfully.
-    let executed = server.ok(
+    // variable to set; nothing was created, so the answer is an error result; the store records the failure
+    // truthfully.
+    let failed = server.refused(
         "apply_plan",
         json!({"project_id": "shop", "plan_id": plan_id, "approval_token": token}),
     );
-    assert_ne!(executed["status"], json!("preview"));
-    assert!(executed["approval_token"].is_null());
-    let not_done = executed["changes"].as_array().unwrap();
     assert!(
-        not_done
-            .iter()
-            .any(|f| f.as_str().unwrap().contains("DIGITALOCEAN_TOKEN")),
-        "{executed}"
+        failed.starts_with("failed: nothing was created"),
+        "{failed}"
+    );
+    assert!(
+        failed
+            .lines()
+            .any(|line| line.starts_with("- failed ") && line.contains("DIGITALOCEAN_TOKEN")),
+        "{failed}"
     );
 
     let message = server.refused(

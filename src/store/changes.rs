@@ -1,0 +1,269 @@
+//! Changes as they run and after: one row per approved change with its state, the steps it takes, its progress
+//! and outcome. The process running a change keeps its heartbeat fresh, so another process (or a restart) can
+//! tell a running change from one whose process ended.
+
+use rusqlite::{OptionalExtension, params};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::db::{Store, StoreError, now, rfc3339};
+
+/// Where a change is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeState {
+    Running,
+    /// Everything it set out to do is done.
+    Succeeded,
+    /// Some steps were done, others failed or were skipped: see `steps`.
+    Partial,
+    /// Nothing was done.
+    Failed,
+    Cancelled,
+    /// The rift process running it ended first; re-running the same call finishes it (nothing is done twice).
+    Interrupted,
+}
+
+impl ChangeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeState::Running => "running",
+            ChangeState::Succeeded => "succeeded",
+            ChangeState::Partial => "partial",
+            ChangeState::Failed => "failed",
+            ChangeState::Cancelled => "cancelled",
+            ChangeState::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(text: &str) -> Option<ChangeState> {
+        [
+            ChangeState::Running,
+            ChangeState::Succeeded,
+            ChangeState::Partial,
+            ChangeState::Failed,
+            ChangeState::Cancelled,
+            ChangeState::Interrupted,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn is_finished(self) -> bool {
+        self != ChangeState::Running
+    }
+}
+
+/// A change as stored and shown by `get_change`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ChangeRecord {
+    pub change_id: String,
+    pub project_id: String,
+    /// The tool that asked for it.
+    pub tool: String,
+    pub state: ChangeState,
+    /// What it does, one line per resource; after it ran, what happened to each.
+    pub steps: Vec<String>,
+    pub message: String,
+    /// The latest progress message while it runs.
+    pub progress: String,
+    /// USD per month the change added (negative when it removed cost), counting only what was done.
+    pub monthly_cost_delta: f64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Internal: the process running it, and when that process last said it still does.
+    #[serde(skip)]
+    pub owner: String,
+    #[serde(skip)]
+    pub heartbeat_at: i64,
+}
+
+const COLUMNS: &str = "id, project_id, tool, state, steps, message, progress, cost_delta_micros, owner, \
+                       started_at, heartbeat_at, finished_at";
+
+impl Store {
+    /// Records a change that starts now, owned by `owner` (the process running it).
+    pub fn insert_change(
+        &self,
+        id: &str,
+        project_id: &str,
+        tool: &str,
+        steps: &[String],
+        client: Option<&str>,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        let steps = encode_steps(steps)?;
+        self.with(|c| {
+            let at = now();
+            c.execute(
+                "INSERT INTO changes (id, project_id, tool, state, steps, message, client, owner, started_at,
+                                      heartbeat_at)
+                 VALUES (?1, ?2, ?3, 'running', ?4, 'started', ?5, ?6, ?7, ?7)",
+                params![id, project_id, tool, steps, client, owner, at],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The latest progress of a running change; also its heartbeat.
+    pub fn change_progress(&self, id: &str, progress: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE changes SET progress = ?2, heartbeat_at = ?3 WHERE id = ?1 AND state = 'running'",
+                params![id, progress, now()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The process running the change is alive.
+    pub fn change_heartbeat(&self, id: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE changes SET heartbeat_at = ?2 WHERE id = ?1 AND state = 'running'",
+                params![id, now()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The change ended: its state, what happened to each step, and the cost it added.
+    pub fn finish_change(
+        &self,
+        id: &str,
+        state: ChangeState,
+        steps: &[String],
+        message: &str,
+        cost_delta_micros: i64,
+    ) -> Result<(), StoreError> {
+        let steps = encode_steps(steps)?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE changes SET state = ?2, steps = ?3, message = ?4, cost_delta_micros = ?5, finished_at = ?6,
+                        heartbeat_at = ?6
+                 WHERE id = ?1 AND state = 'running'",
+                params![id, state.as_str(), steps, message, cost_delta_micros, now()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Marks running changes whose process has not said it is alive since `stale_before` as interrupted, and
+    /// returns them.
+    pub fn interrupt_stale_changes(
+        &self,
+        stale_before: i64,
+        message: &str,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
+        let rows = self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let rows = {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM changes WHERE state = 'running' AND heartbeat_at < ?1"
+                );
+                let mut stmt = tx.prepare(&sql)?;
+                let rows = stmt.query_map([stale_before], raw)?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            };
+            tx.execute(
+                "UPDATE changes SET state = 'interrupted', message = ?2, finished_at = ?3
+                 WHERE state = 'running' AND heartbeat_at < ?1",
+                params![stale_before, message, now()],
+            )?;
+            tx.commit()?;
+            Ok(rows)
+        })?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    pub fn change(&self, id: &str) -> Result<Option<ChangeRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM changes WHERE id = ?1");
+        let row = self.with(|c| c.query_row(&sql, [id], raw).optional())?;
+        row.map(decode).transpose()
+    }
+
+    /// The project's latest changes, newest first.
+    pub fn changes(&self, project_id: &str, limit: u32) -> Result<Vec<ChangeRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM changes WHERE project_id = ?1 ORDER BY started_at DESC, rowid DESC LIMIT ?2"
+        );
+        let rows = self.with(|c| {
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(params![project_id, limit], raw)?;
+            rows.collect::<Result<Vec<_>, _>>()
+        })?;
+        rows.into_iter().map(decode).collect()
+    }
+}
+
+type RawRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
+fn decode(row: RawRow) -> Result<ChangeRecord, StoreError> {
+    let (
+        id,
+        project_id,
+        tool,
+        state,
+        steps,
+        message,
+        progress,
+        micros,
+        owner,
+        started,
+        beat,
+        finished,
+    ) = row;
+    let bad = |what: &'static str, detail: String| StoreError::Decode { what, detail };
+    Ok(ChangeRecord {
+        state: ChangeState::parse(&state).ok_or_else(|| bad("change state", state.clone()))?,
+        steps: serde_json::from_str(&steps).map_err(|e| bad("change steps", e.to_string()))?,
+        change_id: id,
+        project_id,
+        tool,
+        message,
+        progress,
+        // Micros to dollars, rounded to the cent for display.
+        monthly_cost_delta: (micros as f64 / 10_000.0).round() / 100.0 + 0.0,
+        started_at: rfc3339(started),
+        finished_at: finished.map(rfc3339),
+        owner,
+        heartbeat_at: beat,
+    })
+}
+
+fn encode_steps(steps: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(steps).map_err(|e| StoreError::Decode {
+        what: "change steps",
+        detail: e.to_string(),
+    })
+}
