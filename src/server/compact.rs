@@ -2,9 +2,10 @@
 //!
 //! Input schemas keep everything that teaches the agent its arguments (descriptions, enums, bounds, required
 //! fields) and lose only repetition: shared definitions used once are inlined, `anyOf [X, null]` becomes a
-//! nullable `X`. Output schemas keep their shape — every property and its type — and lose what only a validator
-//! of our own output would use: descriptions, required lists, enum values, bounds, and the variants of tagged
-//! unions (merged into one object with every variant's properties).
+//! nullable `X`. Output schemas keep the answer's top-level fields, each with its type, and lose what only a
+//! validator of our own output would use: descriptions, required lists, enum values, bounds, and the structure
+//! inside each field (the structured result itself is self-describing JSON, and repeating every nested field of
+//! every answer would double the listing).
 
 use std::collections::HashMap;
 
@@ -96,6 +97,21 @@ fn compact_output(schema: &mut JsonObject) {
     inline_definitions(schema, true);
     visit(schema, &mut merge_unions);
     visit(schema, &mut fold_nullable);
+    top_level_only(schema);
+}
+
+/// Each top-level field keeps only its type.
+fn top_level_only(schema: &mut JsonObject) {
+    schema.remove("$defs");
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            let kind = property.get("type").cloned();
+            *property = match kind {
+                Some(kind) => serde_json::json!({ "type": kind }),
+                None => serde_json::json!({}),
+            };
+        }
+    }
 }
 
 /// Applies `f` to every schema in the tree, children first.
@@ -414,7 +430,7 @@ mod tests {
     }
 
     #[test]
-    fn output_keeps_the_shape_and_merges_tagged_unions() {
+    fn output_keeps_the_top_level_fields_with_their_types() {
         let mut schema = object(json!({
             "type": "object",
             "description": "gone",
@@ -439,7 +455,7 @@ mod tests {
                 "type": "object",
                 "properties": {
                     "kind": {"type": "string"},
-                    "spec": {"type": "object", "properties": {"type": {"type": "string"}, "x": {"type": "integer"}, "y": {"type": "boolean"}}},
+                    "spec": {"type": "object"},
                     "size": {"type": ["string", "null"]}
                 }
             })
@@ -447,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn recursive_definitions_stay_definitions() {
+    fn recursive_definitions_end_at_the_top_level_field() {
         let mut schema = object(json!({
             "type": "object",
             "properties": {"root": {"$ref": "#/$defs/Node"}},
@@ -458,8 +474,7 @@ mod tests {
             Value::Object(schema),
             json!({
                 "type": "object",
-                "properties": {"root": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}},
-                "$defs": {"Node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}}
+                "properties": {"root": {"type": "object"}}
             })
         );
     }

@@ -94,12 +94,17 @@ async def test_every_tool_has_description_annotations_and_schemas(client: Client
 
 
 async def test_schemas_have_items_and_typed_objects(client: Client) -> None:
-    """Every array has `items`; every object has `properties` or an `additionalProperties` schema."""
+    """Every argument array has `items`; every argument object has `properties` or an `additionalProperties`
+    schema (what function-calling hosts reject otherwise). Outputs name each top-level field with its type."""
     problems = []
     for t in (await client.list_tools()).tools:
         problems += strictness_problems(t.input_schema, f"{t.name}:input#")
-        if t.output_schema is not None:
-            problems += strictness_problems(t.output_schema, f"{t.name}:output#")
+        fields = (t.output_schema or {}).get("properties")
+        if not fields:
+            problems.append(f"{t.name}: the output schema names no fields")
+        for field, schema in (fields or {}).items():
+            if "type" not in schema:
+                problems.append(f"{t.name}:output#/{field}: no type")
     assert not problems, "\n".join(problems)
 
 
