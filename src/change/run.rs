@@ -44,9 +44,33 @@ pub struct Outcome {
 const STALE_AFTER_S: i64 = 60;
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
 
-/// An id for this process in the changes it records.
+/// An id for this process in the changes it records: its machine, its pid, and a random part (pids repeat).
 pub(super) fn process_owner() -> String {
-    format!("{}-{}", std::process::id(), random_hex())
+    format!("{}:{}:{}", hostname(), std::process::id(), random_hex())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether the process that owns a change may still run: on another machine (or where processes cannot be seen)
+/// only its heartbeat tells; on this one, its pid must exist.
+fn owner_alive(owner: &str) -> bool {
+    let mut parts = owner.splitn(3, ':');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return true;
+    };
+    let proc_root = std::path::Path::new("/proc");
+    if host != hostname() || host.is_empty() || !proc_root.join("self").exists() {
+        return true;
+    }
+    if pid == std::process::id().to_string() {
+        // Our pid, but not our owner id: an earlier process that had the same pid.
+        return false;
+    }
+    proc_root.join(pid).exists()
 }
 
 impl Changes {
@@ -230,20 +254,26 @@ impl Changes {
         Ok(self.projects.view(project_id, refresh, client).await?)
     }
 
-    /// Marks changes whose process ended as interrupted (after a restart, or another process that died).
+    /// Marks changes whose process ended as interrupted (after a restart, or another process that died): a
+    /// process on this machine that no longer exists, or one whose heartbeat stopped.
     pub(super) fn interrupt_stale(&self) -> Result<(), ChangeError> {
-        let interrupted = self.store.interrupt_stale_changes(
-            now() - STALE_AFTER_S,
-            "interrupted: the rift process running it ended; call the same tool again to finish it (nothing is \
-             created twice), or get_project with refresh=true to reconcile",
-        )?;
-        for change in interrupted {
-            tracing::warn!(
-                "change {} ({} in {}) was interrupted: its process ended",
-                change.change_id,
-                change.tool,
-                change.project_id
-            );
+        let stale_before = now() - STALE_AFTER_S;
+        for change in self.store.running_changes()? {
+            if change.owner == *self.owner
+                || (change.heartbeat_at >= stale_before && owner_alive(&change.owner))
+            {
+                continue;
+            }
+            let message = "interrupted: the rift process running it ended; call the same tool again to finish it \
+                           (nothing is created twice), or get_project with refresh=true to reconcile";
+            if self.store.interrupt_change(&change.change_id, message)? {
+                tracing::warn!(
+                    "change {} ({} in {}) was interrupted: its process ended",
+                    change.change_id,
+                    change.tool,
+                    change.project_id
+                );
+            }
         }
         Ok(())
     }

@@ -365,31 +365,38 @@ async fn a_change_whose_process_ended_is_marked_interrupted() {
     let cloud = MemoryCloud::with_delay(Duration::from_millis(1));
     let changes = changes("interrupted", &cloud);
     new_project(&changes, vec![Provider::Aws], None);
-    // What a killed process leaves: a running change whose heartbeat then goes stale.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    // What a killed process leaves: a running change owned by a pid that no longer exists ...
+    let gone = format!("{}:{}:00", host.trim(), u32::MAX);
     changes
         .store
-        .insert_change(
-            "change-old",
-            "shop",
-            "apply_plan",
-            &[],
-            None,
-            "gone-process",
-        )
+        .insert_change("change-old", "shop", "apply_plan", &[], None, &gone)
         .unwrap();
+    // ... while one of a live process (pid 1 always runs) is left alone.
+    let alive = format!("{}:1:00", host.trim());
     changes
         .store
-        .interrupt_stale_changes(crate::store::now() + 1, "interrupted: its process ended")
+        .insert_change("change-live", "shop", "apply_plan", &[], None, &alive)
         .unwrap();
     let record = changes.get("change-old").unwrap();
     assert_eq!(record.state, ChangeState::Interrupted);
-    // A fresh one is left alone.
+    assert!(
+        record.message.contains("call the same tool again"),
+        "{}",
+        record.message
+    );
+    assert_eq!(
+        changes.get("change-live").unwrap().state,
+        ChangeState::Running
+    );
+    // Another machine's change is judged by its heartbeat only.
+    let elsewhere = "another-host:42:00";
     changes
         .store
-        .insert_change("change-new", "shop", "apply_plan", &[], None, "other")
+        .insert_change("change-far", "shop", "apply_plan", &[], None, elsewhere)
         .unwrap();
     assert_eq!(
-        changes.get("change-new").unwrap().state,
+        changes.get("change-far").unwrap().state,
         ChangeState::Running
     );
 }

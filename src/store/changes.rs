@@ -148,32 +148,27 @@ impl Store {
         Ok(())
     }
 
-    /// Marks running changes whose process has not said it is alive since `stale_before` as interrupted, and
-    /// returns them.
-    pub fn interrupt_stale_changes(
-        &self,
-        stale_before: i64,
-        message: &str,
-    ) -> Result<Vec<ChangeRecord>, StoreError> {
+    /// Every change recorded as running (by this process or another).
+    pub fn running_changes(&self) -> Result<Vec<ChangeRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM changes WHERE state = 'running'");
         let rows = self.with(|c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let rows = {
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM changes WHERE state = 'running' AND heartbeat_at < ?1"
-                );
-                let mut stmt = tx.prepare(&sql)?;
-                let rows = stmt.query_map([stale_before], raw)?;
-                rows.collect::<Result<Vec<_>, _>>()?
-            };
-            tx.execute(
-                "UPDATE changes SET state = 'interrupted', message = ?2, finished_at = ?3
-                 WHERE state = 'running' AND heartbeat_at < ?1",
-                params![stale_before, message, now()],
-            )?;
-            tx.commit()?;
-            Ok(rows)
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map([], raw)?;
+            rows.collect::<Result<Vec<_>, _>>()
         })?;
         rows.into_iter().map(decode).collect()
+    }
+
+    /// A running change whose process ended: marked interrupted (once; a finished change is left as it is).
+    pub fn interrupt_change(&self, id: &str, message: &str) -> Result<bool, StoreError> {
+        let changed = self.with(|c| {
+            c.execute(
+                "UPDATE changes SET state = 'interrupted', message = ?2, finished_at = ?3
+                 WHERE id = ?1 AND state = 'running'",
+                params![id, message, now()],
+            )
+        })?;
+        Ok(changed == 1)
     }
 
     pub fn change(&self, id: &str) -> Result<Option<ChangeRecord>, StoreError> {

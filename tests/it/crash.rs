@@ -195,13 +195,24 @@ async fn a_crash_between_intended_and_created_is_reconciled_after_restart_withou
         others,
     } = crash_while_creating_the_droplet("crash-reconcile").await;
 
-    // Restarted on the same state file: still intended until reconciled.
+    // Restarted on the same state file: still intended until reconciled, and the change the killed process ran
+    // is shown interrupted, with how to finish it.
     let mut rift = start_rift(&state, &fake.url);
     let project = rift.ok("get_project", json!({"project_id": PROJECT}));
     assert_eq!(
         resource(&project, DROPLET)["state"],
         json!("intended"),
         "{project}"
+    );
+    let change = &project["changes"][0];
+    assert_eq!(change["state"], json!("interrupted"), "{project}");
+    assert_eq!(change["tool"], json!("create_instance"), "{project}");
+    assert!(
+        change["message"]
+            .as_str()
+            .unwrap()
+            .contains("call the same tool again"),
+        "{change}"
     );
 
     // Reconcile finds the tagged droplet and records it created with the id the cloud gave it.
