@@ -1,5 +1,6 @@
 //! Provider-neutral domain types: what a user asks for and what rift plans.
 
+mod money;
 mod plan;
 mod policy;
 mod project;
@@ -7,6 +8,7 @@ mod provider;
 mod record;
 mod requirements;
 
+pub use money::{Micros, Qty};
 pub use plan::{
     AccessSource, Boot, FirewallRule, ListenerRule, Plan, PlannedResource, ResourceSpec, Subnet,
 };

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::PricingError;
-use super::money::Micros;
+use crate::model::Micros;
 
 const EMBEDDED_JSON: &str = include_str!("catalog.json");
 /// The region whose AWS prices the catalog carries in full.

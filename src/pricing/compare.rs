@@ -7,9 +7,9 @@ use serde::Serialize;
 use super::PricingError;
 use super::catalog::Prices;
 use super::estimate::{CatalogInfo, Estimate, LineItem, TRANSFER, estimate};
-use super::money::Micros;
 use super::usage::{Usage, UsageEcho};
 use crate::mapping::{self, MappingError};
+use crate::model::Micros;
 use crate::model::{Component, DeploymentRequest, Plan, Provider, ResourceKind};
 use crate::planner;
 

@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::PricingError;
 use super::catalog::{AWS_HOME_REGION, PriceEntry, Prices, Unit};
-use super::money::{Micros, Qty};
 use super::usage::{Backups, Usage, UsageEcho};
 use crate::mapping;
 use crate::model::{Engine, Plan, PlannedResource, Provider, ResourceKind, ResourceSpec};
+use crate::model::{Micros, Qty};
 
 /// AWS's (and Infracost's) hours in a month.
 pub const AWS_HOURS_PER_MONTH: i64 = 730;

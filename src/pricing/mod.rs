@@ -4,7 +4,6 @@
 mod catalog;
 mod compare;
 mod estimate;
-mod money;
 pub mod refresh;
 mod usage;
 
@@ -12,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+pub use crate::model::{Micros, Qty};
 pub use catalog::{
     AWS_HOME_REGION, Catalog, EntryFile, OVERLAY_FILE, Overlay, OverlayFile, PriceEntry, Prices,
     Unit, embedded,
@@ -24,7 +24,6 @@ pub use estimate::{
     AWS_HOURS_PER_MONTH, CatalogInfo, ComponentTotal, DO_HOURS_PER_MONTH, Estimate, FreeItem,
     LineCategory, LineItem, ProviderTotal, STALE_AFTER_DAYS, TRANSFER, estimate,
 };
-pub use money::{Micros, Qty};
 pub use usage::{Backups, Usage, UsageEcho, UsageInput, UsageProfile};
 
 use crate::planner::PlanError;

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::PricingError;
-use super::money::Qty;
+use crate::model::Qty;
 
 /// Usage presets, in the spirit of Infracost's: roughly a small site, a busy one and a popular one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

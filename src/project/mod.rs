@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::cloud::{CloudError, Clouds};
 use crate::config::Settings;
 use crate::engine::{self, EngineError, ReconcileReport};
-use crate::model::{AwsConfig, DoConfig, Plan, Policy, Project, Provider, ResourceRecord};
-use crate::pricing::Micros;
+use crate::model::{AwsConfig, DoConfig, Micros, Plan, Policy, Project, Provider, ResourceRecord};
 use crate::store::{Activity, ChangeRecord, Store, StoreError, StoredResource};
 
 pub use rules::budget_under;

@@ -206,6 +206,25 @@ impl Call {
         }
     }
 
+    /// The change this call asks for, with the arguments an approval binds.
+    fn request<T: Serialize>(
+        &self,
+        tool: &'static str,
+        project_id: &str,
+        change: Change,
+        args: &T,
+        approval_token: Option<String>,
+    ) -> Request {
+        Request {
+            tool,
+            project_id: project_id.to_string(),
+            change,
+            arguments: arguments(args),
+            approval_token,
+            client: self.client.clone(),
+        }
+    }
+
     fn reporter(&self) -> Option<Reporter> {
         self.progress.as_ref().map(ProgressForwarder::reporter)
     }
@@ -239,14 +258,13 @@ impl RiftServer {
     ) -> Result<Json<ChangeAnswer>, ToolError> {
         let plan = self.stored_plan(&args.plan_id).map_err(ToolError::new)?;
         let call = Call::new(&meta, &peer);
-        let request = Request {
-            tool: "apply_plan",
-            project_id: args.project_id.clone(),
-            change: Change::Create { plan },
-            arguments: arguments(&args),
-            approval_token: args.approval_token,
-            client: call.client.clone(),
-        };
+        let request = call.request(
+            "apply_plan",
+            &args.project_id,
+            Change::Create { plan },
+            &args,
+            args.approval_token.clone(),
+        );
         self.run(request, call).await
     }
 
@@ -428,20 +446,19 @@ impl RiftServer {
         peer: Peer<RoleServer>,
     ) -> Result<Json<ChangeAnswer>, ToolError> {
         let call = Call::new(&meta, &peer);
-        let request = Request {
-            tool: "resize_resource",
-            project_id: args.project_id.clone(),
-            change: Change::Resize {
+        let request = call.request(
+            "resize_resource",
+            &args.project_id,
+            Change::Resize {
                 name: args.name.clone(),
                 to: change::Resize {
                     size: args.size.clone(),
                     storage_gb: args.storage_gb,
                 },
             },
-            arguments: arguments(&args),
-            approval_token: args.approval_token,
-            client: call.client.clone(),
-        };
+            &args,
+            args.approval_token.clone(),
+        );
         self.run(request, call).await
     }
 
@@ -462,16 +479,15 @@ impl RiftServer {
         peer: Peer<RoleServer>,
     ) -> Result<Json<ChangeAnswer>, ToolError> {
         let call = Call::new(&meta, &peer);
-        let request = Request {
-            tool: "delete_resource",
-            project_id: args.project_id.clone(),
-            change: Change::Delete {
+        let request = call.request(
+            "delete_resource",
+            &args.project_id,
+            Change::Delete {
                 name: args.name.clone(),
             },
-            arguments: arguments(&args),
-            approval_token: args.approval_token,
-            client: call.client.clone(),
-        };
+            &args,
+            args.approval_token.clone(),
+        );
         self.run(request, call).await
     }
 
@@ -544,14 +560,13 @@ impl RiftServer {
             message: e.message,
         })?;
         self.state.plans.insert(plan.clone());
-        let request = Request {
+        let request = call.request(
             tool,
-            project_id: args.project_id.clone(),
-            change: Change::Create { plan },
-            arguments: arguments(&args),
-            approval_token: args.approval_token,
-            client: call.client.clone(),
-        };
+            &args.project_id,
+            Change::Create { plan },
+            &args,
+            args.approval_token.clone(),
+        );
         self.run(request, call).await
     }
 

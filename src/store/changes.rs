@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::db::{Store, StoreError, now, rfc3339};
+use crate::model::Micros;
 
 /// Where a change is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -247,8 +248,7 @@ fn decode(row: RawRow) -> Result<ChangeRecord, StoreError> {
         tool,
         message,
         progress,
-        // Micros to dollars, rounded to the cent for display.
-        monthly_cost_delta: (micros as f64 / 10_000.0).round() / 100.0 + 0.0,
+        monthly_cost_delta: Micros(micros).round_to_cents().dollars() + 0.0,
         started_at: rfc3339(started),
         finished_at: finished.map(rfc3339),
         owner,

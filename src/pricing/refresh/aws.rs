@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use super::{LivePrice, RefreshError};
 use crate::mapping;
+use crate::model::Micros;
 use crate::model::{Engine, Provider, ResourceKind};
 use crate::pricing::catalog::Unit;
-use crate::pricing::money::Micros;
 
 /// The Price List Query API is served from us-east-1 (and a few others); prices for every region come from it.
 const ENDPOINT_REGION: &str = "us-east-1";

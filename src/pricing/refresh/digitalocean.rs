@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::{DigitalOceanSource, LivePrice, RefreshError};
 use crate::cloud::digitalocean::{Client, DoError, TOKEN_VARIABLES};
+use crate::model::Micros;
 use crate::pricing::catalog::Unit;
-use crate::pricing::money::Micros;
 
 /// Overlay keys of droplet prices.
 pub const DROPLET_PREFIX: &str = "digitalocean/droplet/";

@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::catalog::{EntryFile, Prices, Unit};
-use super::money::Micros;
 use crate::cloud::digitalocean::{ClientConfig, DoError};
+use crate::model::Micros;
 use crate::model::Provider;
 
 pub use overlay::write_overlay;
