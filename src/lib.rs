@@ -18,3 +18,4 @@ pub mod schemas;
 pub mod server;
 pub mod store;
 pub mod terraform;
+pub mod views;

@@ -1,6 +1,7 @@
 //! The command line: arguments are parsed and validated into settings before anything runs.
 
 mod compare;
+mod diagram;
 mod estimate;
 mod refresh;
 mod schemas;
@@ -50,6 +51,8 @@ pub enum Command {
     RefreshPrices(refresh::RefreshArgs),
     /// Write the Terraform files of a plan or requirements file into a directory.
     Terraform(terraform::TerraformArgs),
+    /// Draw a plan, requirements file, stored plan or project as SVG or Mermaid.
+    Diagram(diagram::DiagramArgs),
     /// Time the estimator on a large plan (tools/bench_estimate runs it).
     #[command(hide = true)]
     BenchEstimate(estimate::BenchArgs),
@@ -90,6 +93,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::RefreshPrices(args) => refresh::run(&args).await,
         Command::BenchEstimate(args) => estimate::bench(&args),
         Command::Terraform(args) => terraform::run(&args),
+        Command::Diagram(args) => diagram::run(&args),
     }
 }
 

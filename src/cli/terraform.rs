@@ -38,7 +38,7 @@ pub fn run(args: &TerraformArgs) -> Result<(), CliError> {
 }
 
 /// A plan is exported as it is; requirements are planned first. Anything else is named for what it lacks.
-fn plan_from(document: serde_json::Value, path: &Path) -> Result<Plan, CliError> {
+pub(super) fn plan_from(document: serde_json::Value, path: &Path) -> Result<Plan, CliError> {
     let decode_error = |e: serde_path_to_error::Error<serde_json::Error>| {
         CliError::Usage(format!("{}: {}: {}", path.display(), e.path(), e.inner()))
     };

@@ -1,0 +1,93 @@
+//! `rift diagram SOURCE --out FILE`: draws a plan or a project. SOURCE is a plan or requirements file, a stored
+//! plan id, or a project id; the extension of FILE chooses the format (.svg, or .mmd for Mermaid).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{CliError, read_json};
+use crate::config::{self, Overrides};
+use crate::store::Store;
+use crate::views::Diagram;
+
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    /// A plan or requirements file ("-" for standard input), a stored plan id (plan-...), or a project id.
+    pub source: String,
+    /// Where to write: FILE.svg or FILE.mmd (Mermaid).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The state file holding stored plans and projects (default: <data dir>/rift/state.db).
+    #[arg(long, env = "RIFT_STATE", value_name = "PATH")]
+    pub state: Option<PathBuf>,
+}
+
+pub fn run(args: &DiagramArgs) -> Result<(), CliError> {
+    let format = match args.out.extension().and_then(|e| e.to_str()) {
+        Some("svg") => Format::Svg,
+        Some("mmd") => Format::Mermaid,
+        _ => {
+            return Err(CliError::Usage(format!(
+                "--out {}: name a .svg or .mmd (Mermaid) file",
+                args.out.display()
+            )));
+        }
+    };
+    let diagram = diagram_of(args)?;
+    let text = match format {
+        Format::Svg => diagram.svg(),
+        Format::Mermaid => diagram.mermaid(),
+    };
+    std::fs::write(&args.out, text)
+        .map_err(|e| CliError::Failed(format!("could not write {}: {e}", args.out.display())))?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+enum Format {
+    Svg,
+    Mermaid,
+}
+
+fn diagram_of(args: &DiagramArgs) -> Result<Diagram, CliError> {
+    let path = Path::new(&args.source);
+    if args.source == "-" || path.is_file() {
+        let plan = super::terraform::plan_from(read_json(path)?, path)?;
+        return plan_diagram(&plan);
+    }
+    let overrides = Overrides {
+        state: args.state.clone(),
+        ..Overrides::default()
+    };
+    let settings = config::load(&overrides, |name| std::env::var(name).ok())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let store = Store::new(settings.state_path.clone());
+    let failed = |e: crate::store::StoreError| CliError::Failed(e.to_string());
+    if args.source.starts_with("plan-") {
+        let plan = store.plan(&args.source).map_err(failed)?.ok_or_else(|| {
+            CliError::Usage(format!(
+                "{}: no such plan in {}",
+                args.source,
+                settings.state_path.display()
+            ))
+        })?;
+        return plan_diagram(&plan);
+    }
+    let project = store.require_project(&args.source).map_err(|e| {
+        CliError::Usage(format!(
+            "{}: not a file, a plan id or a project: {e}",
+            args.source
+        ))
+    })?;
+    let resources = store.resources(&project.id).map_err(failed)?;
+    Ok(Diagram::of_project(&project.id, &resources))
+}
+
+fn plan_diagram(plan: &crate::model::Plan) -> Result<Diagram, CliError> {
+    let prices = crate::pricing::PriceBook::default()
+        .current()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let costs =
+        crate::engine::monthly_costs(plan, &prices).map_err(|e| CliError::Failed(e.to_string()))?;
+    Ok(Diagram::of_plan(plan, &costs))
+}
