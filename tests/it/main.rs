@@ -9,5 +9,6 @@ mod digitalocean_stateful;
 mod mcp_surface;
 mod pricing;
 mod projects;
+mod store;
 mod support;
 mod terraform;

@@ -104,6 +104,11 @@ impl Rift {
     /// Sends a request and waits (bounded) for its answer, skipping notifications and other answers.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.send_request(method, params);
+        self.answer(id, method)
+    }
+
+    /// Waits (bounded) for the answer to request `id` (a `method` request), skipping everything else.
+    pub fn answer(&mut self, id: u64, method: &str) -> Value {
         let deadline = Instant::now() + ANSWER_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
