@@ -41,6 +41,10 @@ pub struct ServeArgs {
     #[arg(long, env = "RIFT_ALLOW_WRITES", value_parser = crate::config::parse_bool, num_args = 0..=1,
           default_missing_value = "1", value_name = "BOOL")]
     pub allow_writes: Option<bool>,
+    /// Most HTTP sessions alive at once (default 100); at the limit the one idle longest is closed. Also
+    /// RIFT_HTTP_MAX_SESSIONS or http_max_sessions in the config file.
+    #[arg(long = "max-sessions", value_name = "N")]
+    pub max_sessions: Option<usize>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -48,6 +52,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         config: args.config.clone(),
         state: args.state.clone(),
         allow_writes: args.allow_writes,
+        http_max_sessions: args.max_sessions,
     };
     let settings = config::load(&overrides, |name| std::env::var(name).ok())
         .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -60,6 +65,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
             "disabled"
         }
     );
+    let max_sessions = settings.http_max_sessions;
     let state = AppState::new(settings, Clouds::builtin());
     match args.http {
         None => {
@@ -71,8 +77,14 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         Some(addr) => {
             // Read from the environment only: a token on the command line would show in `ps`.
             let token = std::env::var("RIFT_HTTP_TOKEN").ok();
-            let settings = HttpSettings::new(addr, token, args.allowed_hosts, args.allowed_origins)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let settings = HttpSettings::new(
+                addr,
+                token,
+                args.allowed_hosts,
+                args.allowed_origins,
+                max_sessions,
+            )
+            .map_err(|e| CliError::Usage(e.to_string()))?;
             let listener = http::bind(&settings)
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;

@@ -32,6 +32,11 @@ impl Rift {
 
     /// `rift serve --state <state> <flags>` with `env` added to a cleaned environment, initialized.
     pub fn start_with(state: &Path, flags: &[&str], env: &[(&str, &str)]) -> Rift {
+        Rift::start_as("it", state, flags, env)
+    }
+
+    /// As [`Rift::start_with`], with the client calling itself `client` in its initialize request.
+    pub fn start_as(client: &str, state: &Path, flags: &[&str], env: &[(&str, &str)]) -> Rift {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rift"));
         cmd.arg("serve").arg("--state").arg(state).args(flags);
         // No credentials or endpoints of the developer's machine may leak into the test.
@@ -81,7 +86,7 @@ impl Rift {
         rift.request(
             "initialize",
             json!({"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "it", "version": "0"}}),
+                   "clientInfo": {"name": client, "version": "0"}}),
         );
         rift.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
         rift
