@@ -63,6 +63,7 @@ pub enum ApprovalError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issued {
     pub token: String,
+    /// Seconds since the Unix epoch (the token and the store keep milliseconds).
     pub expires_at: i64,
 }
 
@@ -95,7 +96,10 @@ impl Approvals {
         getrandom::fill(&mut nonce)
             .map_err(|e| StoreError::Sqlite(format!("no randomness for a token nonce: {e}")))?;
         let nonce = hex(&nonce);
-        let expires_at = now.saturating_add(i64::try_from(self.ttl_s).unwrap_or(i64::MAX));
+        let ttl_ms = i64::try_from(self.ttl_s)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
+        let expires_at = millis_within(now).saturating_add(ttl_ms);
         let mac = sign(&key, tool, project_id, request_hash, expires_at, &nonce)?;
         let token = format!("{PREFIX}.{expires_at}.{nonce}.{}", hex(&mac));
         self.store.insert_approval(&ApprovalRow {
@@ -107,7 +111,10 @@ impl Approvals {
             expires_at,
             used_at: None,
         })?;
-        Ok(Issued { token, expires_at })
+        Ok(Issued {
+            token,
+            expires_at: expires_at.div_euclid(1000),
+        })
     }
 
     /// Checks the token against this exact request and marks it used. Only `Ok` lets the caller execute.
@@ -145,9 +152,9 @@ impl Approvals {
         mac_for(&key, tool, project_id, request_hash, expires_at, nonce)?
             .verify_slice(&mac_bytes)
             .map_err(|_| ApprovalError::Tampered)?;
-        if now > expires_at {
+        if millis_within(now) > expires_at {
             return Err(ApprovalError::Expired {
-                expired_at: rfc3339(expires_at),
+                expired_at: rfc3339(expires_at.div_euclid(1000)),
                 ttl_s: self.ttl_s,
             });
         }
@@ -162,6 +169,19 @@ impl Approvals {
             });
         }
         Ok(())
+    }
+}
+
+/// `now` (whole seconds, as callers and the store count time) in milliseconds, with the system clock's fraction
+/// when the clock is still in that second. Expiry is kept to the millisecond: compared in whole seconds, a token
+/// issued early in a second and redeemed late in the second it expires would live up to a second longer than
+/// its lifetime (a 1 s token about 2 s). A `now` from another second (a test's fixed clock) is taken as given.
+fn millis_within(now: i64) -> i64 {
+    let clock = chrono::Utc::now().timestamp_millis();
+    if clock.div_euclid(1000) == now {
+        clock
+    } else {
+        now.saturating_mul(1000)
     }
 }
 
@@ -358,10 +378,12 @@ mod tests {
             .redeem(&forged, "create_instance", "shop", &hash, NOW)
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Unknown), "{err:?}");
-        let stretched =
-            issued
-                .token
-                .replacen(&(NOW + 600).to_string(), &(NOW + 60_000).to_string(), 1);
+        let stretched = issued.token.replacen(
+            &((NOW + 600) * 1000).to_string(),
+            &((NOW + 60_000) * 1000).to_string(),
+            1,
+        );
+        assert_ne!(stretched, issued.token);
         a.store
             .insert_approval(&ApprovalRow {
                 token_hash: token_hash(&stretched),
@@ -369,7 +391,7 @@ mod tests {
                 tool: "create_instance".into(),
                 request_hash: hash.clone(),
                 created_at: NOW,
-                expires_at: NOW + 60_000,
+                expires_at: (NOW + 60_000) * 1000,
                 used_at: None,
             })
             .unwrap();
@@ -396,6 +418,43 @@ mod tests {
             .redeem(&theirs.token, "create_instance", "shop", &hash, NOW)
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Unknown), "{err:?}");
+    }
+
+    #[test]
+    fn a_one_second_token_lives_one_second() {
+        let a = Approvals::new(approvals("one-second").store, 1);
+        let hash = request_hash("create_instance", &json!({"name": "web"}));
+        // Issued early in a second: compared in whole seconds, it would still pass 1.3 s later.
+        while chrono::Utc::now().timestamp_subsec_millis() > 500 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let issued = a
+            .issue("create_instance", "shop", &hash, crate::store::now())
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1300));
+        let err = a
+            .redeem(
+                &issued.token,
+                "create_instance",
+                "shop",
+                &hash,
+                crate::store::now(),
+            )
+            .unwrap_err();
+        assert!(matches!(err, ApprovalError::Expired { .. }), "{err:?}");
+
+        let issued = a
+            .issue("create_instance", "shop", &hash, crate::store::now())
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        a.redeem(
+            &issued.token,
+            "create_instance",
+            "shop",
+            &hash,
+            crate::store::now(),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Settings {
     pub tool_groups: Vec<ToolGroup>,
     /// How long an approved call waits for its change before answering with the change's id (the change runs on).
     pub change_wait_s: u64,
+    /// Live HTTP sessions at once (within [`HTTP_SESSIONS_RANGE`]).
+    pub http_max_sessions: usize,
 }
 
 /// A group of tools the operator serves or leaves out (`--tools`, `RIFT_TOOLS`, `tools = [...]`), as
@@ -129,6 +131,7 @@ impl Default for Settings {
             apply_concurrency: DEFAULT_APPLY_CONCURRENCY,
             tool_groups: ToolGroup::DEFAULT.to_vec(),
             change_wait_s: DEFAULT_CHANGE_WAIT_S,
+            http_max_sessions: DEFAULT_HTTP_MAX_SESSIONS,
         }
     }
 }
@@ -142,6 +145,12 @@ pub const DEFAULT_APPLY_CONCURRENCY: usize = 4;
 /// 250 requests a minute, and every create polls).
 pub const APPLY_CONCURRENCY_RANGE: RangeInclusive<usize> = 1..=32;
 
+/// Plenty for the agents of a team; each idle session costs about 50 KB.
+pub const DEFAULT_HTTP_MAX_SESSIONS: usize = 100;
+
+/// At least one client; at most what stays within a few hundred MB however the sessions are used.
+pub const HTTP_SESSIONS_RANGE: RangeInclusive<usize> = 1..=10_000;
+
 /// The config file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +163,8 @@ struct FileConfig {
     apply_concurrency: Option<usize>,
     tools: Option<Vec<ToolGroup>>,
     change_wait_s: Option<u64>,
+    #[serde(default, deserialize_with = "file_http_max_sessions")]
+    http_max_sessions: Option<usize>,
     policy: Option<Policy>,
 }
 
@@ -164,6 +175,7 @@ pub struct Overrides {
     pub state: Option<PathBuf>,
     pub allow_writes: Option<bool>,
     pub tools: Option<Vec<ToolGroup>>,
+    pub http_max_sessions: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +191,8 @@ pub enum ConfigError {
     Env { name: String, message: String },
     #[error("config file {path}: {message}")]
     Secret { path: PathBuf, message: String },
+    #[error("{name}: {message}")]
+    Flag { name: String, message: String },
 }
 
 /// Loads settings: file, then `RIFT_*` variables (read through `env`), then flags.
@@ -202,7 +216,10 @@ pub fn load(
         settings.allow_writes = allow;
     }
     if let Some(ttl) = file.approval_ttl_s {
-        settings.approval_ttl_s = ttl;
+        settings.approval_ttl_s = approval_ttl(ttl).map_err(|message| ConfigError::Parse {
+            path: file_path.clone().unwrap_or_default(),
+            message: format!("approval_ttl_s: {message}"),
+        })?;
     }
     if let Some(policy) = file.policy {
         settings.policy = policy;
@@ -225,6 +242,9 @@ pub fn load(
     if let Some(wait) = file.change_wait_s {
         settings.change_wait_s = wait;
     }
+    if let Some(max) = file.http_max_sessions {
+        settings.http_max_sessions = max;
+    }
     apply_env(&mut settings, &env)?;
     if let Some(state) = &overrides.state {
         settings.state_path = state.clone();
@@ -234,6 +254,13 @@ pub fn load(
     }
     if let Some(groups) = &overrides.tools {
         settings.tool_groups = groups.clone();
+    }
+    if let Some(max) = overrides.http_max_sessions {
+        settings.http_max_sessions =
+            within(max as i64, &HTTP_SESSIONS_RANGE).map_err(|message| ConfigError::Flag {
+                name: "--max-sessions".to_string(),
+                message,
+            })?;
     }
     Ok(settings)
 }
@@ -276,7 +303,15 @@ fn apply_env(
         })
     }
     if let Some(v) = env("RIFT_APPROVAL_TTL_S") {
-        settings.approval_ttl_s = parse("RIFT_APPROVAL_TTL_S", &v, "a number of seconds")?;
+        let ttl = parse(
+            "RIFT_APPROVAL_TTL_S",
+            &v,
+            "a whole number of seconds, at least 1",
+        )?;
+        settings.approval_ttl_s = approval_ttl(ttl).map_err(|message| ConfigError::Env {
+            name: "RIFT_APPROVAL_TTL_S".to_string(),
+            message,
+        })?;
     }
     if let Some(v) = env("RIFT_MONTHLY_BUDGET_USD") {
         settings.default_monthly_budget_usd =
@@ -297,7 +332,10 @@ fn apply_env(
         let bound = parse(
             "RIFT_APPLY_CONCURRENCY",
             &v,
-            &format!("a whole number from {}", range_text()),
+            &format!(
+                "a whole number from {}",
+                range_text(&APPLY_CONCURRENCY_RANGE)
+            ),
         )?;
         settings.apply_concurrency =
             apply_concurrency(bound).map_err(|message| ConfigError::Env {
@@ -305,18 +343,47 @@ fn apply_env(
                 message,
             })?;
     }
+    if let Some(v) = env("RIFT_HTTP_MAX_SESSIONS") {
+        let max = parse(
+            "RIFT_HTTP_MAX_SESSIONS",
+            &v,
+            &format!("a whole number from {}", range_text(&HTTP_SESSIONS_RANGE)),
+        )?;
+        settings.http_max_sessions =
+            within(max, &HTTP_SESSIONS_RANGE).map_err(|message| ConfigError::Env {
+                name: "RIFT_HTTP_MAX_SESSIONS".to_string(),
+                message,
+            })?;
+    }
     Ok(())
+}
+
+/// An approval lifetime, wherever it was written: 0 would issue tokens that are expired when the preview
+/// reaches the user.
+fn approval_ttl(seconds: u64) -> Result<u64, String> {
+    if seconds == 0 {
+        return Err(
+            "0 s would expire every approval token at once; give at least 1 (the default is 600)"
+                .to_string(),
+        );
+    }
+    Ok(seconds)
 }
 
 /// An apply concurrency bound, wherever it was written, checked against [`APPLY_CONCURRENCY_RANGE`].
 fn apply_concurrency(bound: i64) -> Result<usize, String> {
-    usize::try_from(bound)
+    within(bound, &APPLY_CONCURRENCY_RANGE)
+}
+
+/// `value` if it lies in `range`, else a message naming the range.
+fn within(value: i64, range: &RangeInclusive<usize>) -> Result<usize, String> {
+    usize::try_from(value)
         .ok()
-        .filter(|b| APPLY_CONCURRENCY_RANGE.contains(b))
+        .filter(|v| range.contains(v))
         .ok_or_else(|| {
             format!(
-                "{bound} is out of range; use a whole number from {}",
-                range_text()
+                "{value} is out of range; use a whole number from {}",
+                range_text(range)
             )
         })
 }
@@ -326,18 +393,28 @@ fn apply_concurrency(bound: i64) -> Result<usize, String> {
 fn file_apply_concurrency<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<usize>, D::Error> {
-    let bound = i64::deserialize(deserializer)?;
-    apply_concurrency(bound)
-        .map(Some)
-        .map_err(|message| serde::de::Error::custom(format!("apply_concurrency: {message}")))
+    file_within(deserializer, "apply_concurrency", &APPLY_CONCURRENCY_RANGE)
 }
 
-fn range_text() -> String {
-    format!(
-        "{} to {}",
-        APPLY_CONCURRENCY_RANGE.start(),
-        APPLY_CONCURRENCY_RANGE.end()
-    )
+fn file_http_max_sessions<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    file_within(deserializer, "http_max_sessions", &HTTP_SESSIONS_RANGE)
+}
+
+fn file_within<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+    range: &RangeInclusive<usize>,
+) -> Result<Option<usize>, D::Error> {
+    let value = i64::deserialize(deserializer)?;
+    within(value, range)
+        .map(Some)
+        .map_err(|message| serde::de::Error::custom(format!("{key}: {message}")))
+}
+
+fn range_text(range: &RangeInclusive<usize>) -> String {
+    format!("{} to {}", range.start(), range.end())
 }
 
 /// Parses a boolean flag value as `RIFT_ALLOW_WRITES` accepts it.
@@ -458,17 +535,71 @@ fn secret_kind_under(key: &str, text: &str) -> Option<SecretKind> {
     scan(text, is_secret_keyword(key))
 }
 
-/// Looks through `text` for raw secrets. `under_keyword`: the text is the value of a secret-ish key.
+/// Looks through `text` for raw secrets. `under_keyword`: the text is the value of a secret-ish key. Besides the
+/// text as written, it looks at the text with shell quoting removed (`"dop_v1""_…"` is the token to a shell) and
+/// inside base64 (twice nested at most), because user data hands both to a shell that reassembles the secret.
 fn scan(text: &str, under_keyword: bool) -> Option<SecretKind> {
-    // DigitalOcean personal, OAuth and refresh tokens (`dop_v1_` + 64 hex), anywhere, glued to anything.
+    scan_nested(text, under_keyword, 2)
+}
+
+fn scan_nested(text: &str, under_keyword: bool, depth: u8) -> Option<SecretKind> {
+    if let Some(kind) = scan_plain(text, under_keyword) {
+        return Some(kind);
+    }
+    let unquoted = without_quoting(text);
+    if unquoted != text
+        && let Some(kind) = scan_plain(&unquoted, under_keyword)
+    {
+        return Some(kind);
+    }
+    if depth == 0 {
+        return None;
+    }
+    words(&unquoted)
+        .filter(|(_, word)| word.len() >= SHORTEST_BASE64_SECRET)
+        .filter_map(|(_, word)| decode_base64(word))
+        .find_map(|decoded| scan_nested(&decoded, false, depth - 1))
+}
+
+/// The base64 of the shortest secret rift looks for (a 20-character AWS access key id) is 27 characters.
+const SHORTEST_BASE64_SECRET: usize = 27;
+
+/// `text` as a shell would join it: quotes dropped (`"a""b"`, `'a'b`) and line continuations removed.
+fn without_quoting(text: &str) -> String {
+    text.replace("\\\n", "")
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\'' | '`' | '\\'))
+        .collect()
+}
+
+/// A word of the standard base64 alphabet decoded (padding restored), as text where it is not.
+fn decode_base64(word: &str) -> Option<String> {
+    let padding = match word.len() % 4 {
+        0 => "",
+        2 => "==",
+        3 => "=",
+        _ => return None,
+    };
+    let bytes = aws_smithy_types::base64::decode(format!("{word}{padding}")).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The patterns themselves, on `text` as given.
+fn scan_plain(text: &str, under_keyword: bool) -> Option<SecretKind> {
+    // DigitalOcean personal, OAuth and refresh tokens (`dop_v1_` + 64 hex), anywhere, glued to anything, in
+    // either case.
+    let lower = text.to_ascii_lowercase();
     if ["dop_v1_", "doo_v1_", "dor_v1_"]
         .iter()
-        .any(|p| text.contains(p))
+        .any(|p| lower.contains(p))
     {
         return Some(SecretKind::DigitaloceanToken);
     }
     if contains_aws_key_id(text) {
         return Some(SecretKind::AwsAccessKeyId);
+    }
+    if contains_bare_token(text) {
+        return Some(SecretKind::DigitaloceanToken);
     }
     // Words are runs of the characters AWS and Spaces secret keys are made of: `=`, `:`, quotes, whitespace,
     // `_`, `-`, `.` and the rest separate them, so `AWS_SECRET_ACCESS_KEY=<key>` yields the key as a word.
@@ -477,7 +608,10 @@ fn scan(text: &str, under_keyword: bool) -> Option<SecretKind> {
         let keyword = is_secret_keyword(keyword_before(before))
             || (under_keyword && before.chars().all(is_assignment_char));
         match word.len() {
-            40 if looks_like_key(word, keyword) => return Some(SecretKind::AwsSecretKey),
+            // A key glued to a character or two (`echo x<key>`) still is one.
+            40..=42 if key_windows(word).any(|w| looks_like_key(w, keyword)) => {
+                return Some(SecretKind::AwsSecretKey);
+            }
             43 if keyword && looks_like_key(word, true) => {
                 return Some(SecretKind::SpacesSecretKey);
             }
@@ -485,6 +619,35 @@ fn scan(text: &str, under_keyword: bool) -> Option<SecretKind> {
         }
     }
     None
+}
+
+/// The 40-character windows of a word of 40 to 42: the key itself, or the key with what was glued to it cut off.
+fn key_windows(word: &str) -> impl Iterator<Item = &str> {
+    (0..=word.len() - 40).filter_map(|start| word.get(start..start + 40))
+}
+
+/// Words on a line that says what they are hash a file; 64 hex characters there are a SHA-256, not a token.
+const HASH_LABELS: [&str; 5] = [
+    "sha256",
+    "sha-256",
+    "checksum",
+    "digest",
+    PREFIX_OF_APPROVALS,
+];
+
+/// rift's own approval tokens end in a 64-hex HMAC-SHA256.
+const PREFIX_OF_APPROVALS: &str = "rift-approval";
+
+/// A DigitalOcean token without its `dop_v1_` prefix: exactly 64 hex digits (either case), unless the line
+/// labels it as a hash.
+fn contains_bare_token(text: &str) -> bool {
+    text.lines().any(|line| {
+        let lower = line.to_ascii_lowercase();
+        !HASH_LABELS.iter().any(|label| lower.contains(label))
+            && line
+                .split(|c: char| !c.is_ascii_hexdigit())
+                .any(|run| run.len() == 64)
+    })
 }
 
 fn is_key_char(c: char) -> bool {
@@ -558,6 +721,30 @@ fn looks_like_key(word: &str, after_keyword: bool) -> bool {
     ];
     let count = classes.iter().filter(|&&present| present).count();
     count == 3 || (after_keyword && count >= 2)
+}
+
+/// `text` with every whitespace-separated part that holds a secret replaced by a placeholder (for log lines);
+/// when the secret is only recognisable across parts (`secret = <key>`), the whole text is replaced.
+pub fn redact_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+    if secret_kind(text).is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let parts: String = text
+        .split_inclusive(char::is_whitespace)
+        .map(|part| {
+            let word = part.trim_end();
+            if secret_kind(word).is_some() {
+                format!("<redacted secret>{}", &part[word.len()..])
+            } else {
+                part.to_string()
+            }
+        })
+        .collect();
+    if secret_kind(&parts).is_some() {
+        std::borrow::Cow::Owned("<redacted: this text looked like it held a secret>".to_string())
+    } else {
+        std::borrow::Cow::Owned(parts)
+    }
 }
 
 /// `text` for an error message: itself unless it looks like a secret, then a placeholder.
@@ -693,6 +880,89 @@ mod tests {
     }
 
     #[test]
+    fn secrets_disguised_by_gluing_quoting_case_or_encoding_are_found() {
+        let hex = &DO_TOKEN["dop_v1_".len()..];
+        let b64 = |text: &str| aws_smithy_types::base64::encode(text);
+        for (text, kind) in [
+            // An AWS secret glued to a letter or two in a shell command.
+            (
+                format!("#!/bin/sh\necho x{AWS_SECRET} > /root/key\n"),
+                SecretKind::AwsSecretKey,
+            ),
+            (format!("k{AWS_SECRET}z"), SecretKind::AwsSecretKey),
+            // A token the shell reassembles from quoted pieces.
+            (
+                format!("curl -H \"Authorization: Bearer \"dop_v1\"\"_{hex}\""),
+                SecretKind::DigitaloceanToken,
+            ),
+            (
+                format!("T='dop'_v1'_{}'{}", &hex[..10], &hex[10..]),
+                SecretKind::DigitaloceanToken,
+            ),
+            // The 64 hex characters alone, in either case, and the prefix in upper case.
+            (format!("TOKEN={hex}"), SecretKind::DigitaloceanToken),
+            (hex.to_ascii_uppercase(), SecretKind::DigitaloceanToken),
+            (DO_TOKEN.to_ascii_uppercase(), SecretKind::DigitaloceanToken),
+            // Base64 of a token or a key, and base64 of that.
+            (
+                format!("echo {} | base64 -d > /etc/do", b64(DO_TOKEN)),
+                SecretKind::DigitaloceanToken,
+            ),
+            (
+                format!("echo {}", b64(&format!("export K={AWS_SECRET}"))),
+                SecretKind::AwsSecretKey,
+            ),
+            (b64(&b64(DO_TOKEN)), SecretKind::DigitaloceanToken),
+            (
+                b64("AKIAIOSFODNN7EXAMPLE")
+                    .trim_end_matches('=')
+                    .to_string(),
+                SecretKind::AwsAccessKeyId,
+            ),
+        ] {
+            assert_eq!(secret_kind(&text), Some(kind), "{text}");
+        }
+        let found = find_raw_secret(&json!({"components": [{"name": "web",
+            "user_data": format!("#cloud-config\nruncmd:\n  - echo x{AWS_SECRET}\n")}]}))
+        .unwrap();
+        assert_eq!(found.field, "components[0].user_data");
+    }
+
+    #[test]
+    fn hashes_keys_and_tokens_that_are_not_secrets_pass_the_deeper_scan() {
+        let sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let ssh_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop";
+        for text in [
+            format!("sha256:{sha256}"),
+            format!("echo \"{sha256}  app.tar.gz\" | sha256sum -c"),
+            format!("checksum = {sha256}"),
+            format!("#cloud-config\nssh_authorized_keys:\n  - {ssh_key}\n"),
+            aws_smithy_types::base64::encode("#!/bin/sh\napt-get install -y nginx\n"),
+            "rift-approval.1800000600000.0123456789abcdef0123456789abcdef.\
+             9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                .to_string(),
+        ] {
+            assert_eq!(secret_kind(&text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn log_lines_keep_everything_but_the_secret() {
+        assert_eq!(
+            redact_secrets("refused a call from it"),
+            "refused a call from it"
+        );
+        assert_eq!(
+            redact_secrets(&format!("client {DO_TOKEN} connected")),
+            "client <redacted secret> connected"
+        );
+        let weak = "abcdefghij0123456789abcdefghij0123456789";
+        let line = format!("aws_secret_access_key = {weak}");
+        let redacted = redact_secrets(&line);
+        assert!(!redacted.contains(weak), "{redacted}");
+    }
+
+    #[test]
     fn long_paths_names_and_cloud_init_are_not_secrets() {
         for text in [
             // 40-character paths and names.
@@ -750,6 +1020,7 @@ mod tests {
             state: Some(PathBuf::from("/flag.db")),
             allow_writes: Some(false),
             tools: None,
+            http_max_sessions: None,
         };
         let settings = load(&overrides, env).unwrap();
         assert_eq!(settings.default_monthly_budget_usd, Some(250.0));
@@ -828,6 +1099,85 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn a_zero_approval_lifetime_is_refused() {
+        let env = |value: &'static str| {
+            move |name: &str| (name == "RIFT_APPROVAL_TTL_S").then(|| value.to_string())
+        };
+        assert_eq!(
+            load(&Overrides::default(), env("1"))
+                .unwrap()
+                .approval_ttl_s,
+            1
+        );
+        for bad in ["0", "-5", "soon"] {
+            let err = load(&Overrides::default(), env(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("RIFT_APPROVAL_TTL_S") && err.contains("at least 1"),
+                "{bad}: {err}"
+            );
+        }
+        let dir = tempdir();
+        let path = dir.join("ttl.toml");
+        std::fs::write(&path, "approval_ttl_s = 0\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        };
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("ttl.toml")
+                && err.contains("approval_ttl_s")
+                && err.contains("at least 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_http_session_cap_from_file_env_then_flag() {
+        assert_eq!(
+            load(&Overrides::default(), |_| None)
+                .unwrap()
+                .http_max_sessions,
+            DEFAULT_HTTP_MAX_SESSIONS
+        );
+        let dir = tempdir();
+        let path = dir.join("sessions.toml");
+        std::fs::write(&path, "http_max_sessions = 7\n").unwrap();
+        let mut overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        assert_eq!(load(&overrides, |_| None).unwrap().http_max_sessions, 7);
+        let env = |value: &'static str| {
+            move |name: &str| (name == "RIFT_HTTP_MAX_SESSIONS").then(|| value.to_string())
+        };
+        assert_eq!(load(&overrides, env("3")).unwrap().http_max_sessions, 3);
+        overrides.http_max_sessions = Some(2);
+        assert_eq!(load(&overrides, env("3")).unwrap().http_max_sessions, 2);
+
+        overrides.http_max_sessions = Some(0);
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("--max-sessions") && err.contains("1 to 10000"),
+            "{err}"
+        );
+        overrides.http_max_sessions = None;
+        let err = load(&overrides, env("0")).unwrap_err().to_string();
+        assert!(
+            err.contains("RIFT_HTTP_MAX_SESSIONS") && err.contains("1 to 10000"),
+            "{err}"
+        );
+        std::fs::write(&path, "http_max_sessions = -1\n").unwrap();
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("http_max_sessions") && err.contains("1 to 10000"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod engine;
+pub mod logging;
 pub mod mapping;
 pub mod model;
 pub mod planner;

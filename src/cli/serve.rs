@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// (default plan,projects,provision; provision needs writes on). Also RIFT_TOOLS.
     #[arg(long, env = "RIFT_TOOLS", value_name = "GROUPS")]
     pub tools: Option<String>,
+    /// Most HTTP sessions alive at once (default 100); at the limit the one idle longest is closed. Also
+    /// RIFT_HTTP_MAX_SESSIONS or http_max_sessions in the config file.
+    #[arg(long = "max-sessions", value_name = "N")]
+    pub max_sessions: Option<usize>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -58,6 +62,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
             .map(crate::config::ToolGroup::parse_list)
             .transpose()
             .map_err(|e| CliError::Usage(format!("--tools (or RIFT_TOOLS): {e}")))?,
+        http_max_sessions: args.max_sessions,
     };
     let settings = config::load(&overrides, |name| std::env::var(name).ok())
         .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -70,6 +75,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
             "disabled"
         }
     );
+    let max_sessions = settings.http_max_sessions;
     let state = AppState::new(settings, Clouds::builtin());
     match args.http {
         None => {
@@ -81,8 +87,14 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         Some(addr) => {
             // Read from the environment only: a token on the command line would show in `ps`.
             let token = std::env::var("RIFT_HTTP_TOKEN").ok();
-            let settings = HttpSettings::new(addr, token, args.allowed_hosts, args.allowed_origins)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let settings = HttpSettings::new(
+                addr,
+                token,
+                args.allowed_hosts,
+                args.allowed_origins,
+                max_sessions,
+            )
+            .map_err(|e| CliError::Usage(e.to_string()))?;
             let listener = http::bind(&settings)
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;

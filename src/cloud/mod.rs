@@ -341,9 +341,103 @@ impl Clouds {
                 credentials_hint(access.provider)
             )));
         };
-        let client = connector.connect(access).await?;
+        let client: Arc<dyn Cloud> = match connector.connect(access).await {
+            Ok(inner) => Arc::new(Logged { inner }),
+            Err(e) => {
+                tracing::warn!(
+                    "could not connect to {} ({}): {e}",
+                    access.provider,
+                    access.region
+                );
+                return Err(e);
+            }
+        };
         clients.insert(access.clone(), client.clone());
         Ok(client)
+    }
+}
+
+/// A client whose every failed call is logged at WARN, naming the provider and the operation, so an operator
+/// sees cloud failures as they happen whatever a tool makes of them. A resource found missing is the answer to
+/// a lookup, not a failure, and is logged at debug. Error texts hold no secrets (see the module contract), and
+/// the log redacts anything that looks like one.
+#[derive(Debug)]
+struct Logged {
+    inner: Arc<dyn Cloud>,
+}
+
+impl Logged {
+    fn logged<T>(
+        &self,
+        result: Result<T, CloudError>,
+        what: impl FnOnce() -> String,
+    ) -> Result<T, CloudError> {
+        match &result {
+            Err(e @ CloudError::NotFound(_)) => {
+                tracing::debug!("{} {}: {e}", self.inner.provider(), what());
+            }
+            Err(e) => tracing::warn!("{} {} failed: {e}", self.inner.provider(), what()),
+            Ok(_) => {}
+        }
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl Cloud for Logged {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+
+    async fn create(
+        &self,
+        ctx: &CreateContext,
+        resource: &PlannedResource,
+    ) -> Result<ResourceRecord, CloudError> {
+        let result = self.inner.create(ctx, resource).await;
+        self.logged(result, || {
+            format!("create of {} {}", resource.kind, resource.name)
+        })
+    }
+
+    async fn get(&self, kind: ResourceKind, cloud_id: &str) -> Result<ResourceRecord, CloudError> {
+        let result = self.inner.get(kind, cloud_id).await;
+        self.logged(result, || format!("lookup of {kind} {cloud_id}"))
+    }
+
+    async fn list(&self, project_id: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+        let result = self.inner.list(project_id).await;
+        self.logged(result, || {
+            format!("listing of project {project_id}'s resources")
+        })
+    }
+
+    async fn resize(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        to: &NewSize,
+        progress: &Progress,
+    ) -> Result<ResourceRecord, CloudError> {
+        let result = self.inner.resize(kind, cloud_id, to, progress).await;
+        self.logged(result, || format!("resize of {kind} {cloud_id}"))
+    }
+
+    async fn delete(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        progress: &Progress,
+    ) -> Result<DeleteOutcome, CloudError> {
+        let result = self.inner.delete(kind, cloud_id, progress).await;
+        self.logged(result, || format!("delete of {kind} {cloud_id}"))
+    }
+
+    async fn check_permissions(&self, resource: &PlannedResource) -> Result<(), CloudError> {
+        let result = self.inner.check_permissions(resource).await;
+        self.logged(result, || {
+            format!("permission check for {} {}", resource.kind, resource.name)
+        })
     }
 }
 

@@ -12,6 +12,7 @@ mod planning;
 mod progress;
 mod projects;
 mod provisioning;
+mod sessions;
 mod terraform;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -180,13 +181,20 @@ impl ServerHandler for RiftServer {
         request: rmcp::model::CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
-        let secret = request.arguments.as_ref().and_then(|args| {
-            crate::config::find_raw_secret(&serde_json::Value::Object(args.clone()))
-        });
+        let secret = crate::config::secret_kind(&request.name)
+            .map(|kind| crate::config::RawSecret {
+                field: "the tool name".to_string(),
+                kind,
+            })
+            .or_else(|| {
+                request.arguments.as_ref().and_then(|args| {
+                    crate::config::find_raw_secret(&serde_json::Value::Object(args.clone()))
+                })
+            });
         if let Some(found) = secret {
             tracing::warn!(
                 "refused a {} call carrying a raw secret in {}",
-                request.name,
+                crate::config::redact(&request.name),
                 found.field
             );
             return Ok(
@@ -232,6 +240,18 @@ impl ServerHandler for RiftServer {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        // Refused before the URI can reach an error message (which the client shows and rmcp logs).
+        if let Some(kind) = crate::config::secret_kind(&request.uri) {
+            let found = crate::config::RawSecret {
+                field: "uri".to_string(),
+                kind,
+            };
+            tracing::warn!("refused a resources/read whose URI carries a raw secret");
+            return Err(ErrorData::invalid_params(
+                format!("{found}; rift serves {}", terraform::URI_TEMPLATE),
+                None,
+            ));
+        }
         self.read_terraform(&request.uri).map(Into::into)
     }
 }

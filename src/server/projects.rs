@@ -186,7 +186,15 @@ impl RiftServer {
     }
 }
 
-/// The name the client declared in its initialize request.
+/// The name the client declared in its initialize request, as the activity log keeps it: scanned like every
+/// other string a client sends (a secret becomes a placeholder) and cut to 100 characters.
 pub(super) fn client_name(peer: &Peer<RoleServer>) -> Option<String> {
-    peer.peer_info().map(|info| info.client_info.name.clone())
+    // Longer than any real client's name ("claude-ai", "mcp-inspector", "Visual Studio Code - Insiders").
+    const CLIENT_NAME_MAX: usize = 100;
+    peer.peer_info().map(|info| {
+        crate::config::redact(&info.client_info.name)
+            .chars()
+            .take(CLIENT_NAME_MAX)
+            .collect()
+    })
 }

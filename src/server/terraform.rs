@@ -16,7 +16,7 @@ use super::{Args, RiftServer};
 use crate::model::Plan;
 use crate::terraform::{self, Configuration, Variable};
 
-const URI_TEMPLATE: &str = "rift://plans/{plan_id}/terraform/{file}";
+pub(super) const URI_TEMPLATE: &str = "rift://plans/{plan_id}/terraform/{file}";
 /// HCL has no registered media type; this is the one editors and GitHub's linguist use.
 const MIME_TYPE: &str = "text/x-hcl";
 /// Plans per page of resources/list (each contributes up to six files).

@@ -12,7 +12,9 @@ pub struct ApprovalRow {
     pub project_id: String,
     pub tool: String,
     pub request_hash: String,
+    /// Seconds since the Unix epoch.
     pub created_at: i64,
+    /// Milliseconds since the Unix epoch (as in the token).
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
@@ -43,7 +45,7 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "DELETE FROM approvals WHERE expires_at < ?1",
-                [row.created_at - 86_400],
+                [(row.created_at - 86_400).saturating_mul(1000)],
             )?;
             c.execute(
                 "INSERT INTO approvals (token_hash, project_id, tool, request_hash, created_at, expires_at)

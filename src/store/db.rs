@@ -1,11 +1,12 @@
-//! Opening the SQLite file: lazily (never before a tool needs it), in WAL mode with a busy timeout, migrated to
-//! the current schema in one transaction per step, with clear errors for corrupt, locked or newer files.
+//! Opening the SQLite file: lazily (never before a tool needs it), created owner-only, in WAL mode with a busy
+//! timeout, migrated to the current schema in one write transaction, with clear errors for corrupt, locked,
+//! newer and foreign files.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 /// Each step takes the schema from version `i` to `i + 1`; a released step never changes (a store written by
 /// an older rift replays only the steps it lacks).
@@ -103,6 +104,11 @@ pub enum StoreError {
          --state"
     )]
     Locked { path: PathBuf },
+    #[error(
+        "the state file {path} is not a rift store: it holds tables rift did not create ({tables}); move it aside \
+         or start rift with --state pointing elsewhere"
+    )]
+    Foreign { path: PathBuf, tables: String },
     #[error("cannot open the state file {path}: {detail}")]
     CannotOpen { path: PathBuf, detail: String },
     #[error(
@@ -188,19 +194,16 @@ impl Store {
 fn open(path: &Path) -> Result<Connection, StoreError> {
     let err = |e: rusqlite::Error| StoreError::from_sqlite(path, e);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::CannotOpen {
+        create_private_dir(dir).map_err(|e| StoreError::CannotOpen {
             path: path.to_path_buf(),
             detail: format!("cannot create {}: {e}", dir.display()),
         })?;
     }
-    let existed = path.exists();
+    create_private_file(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
-    if !existed {
-        restrict_permissions(path);
-    }
     conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
     // The first statement that reads the file: a non-database fails here with NOTADB.
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -213,24 +216,111 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// The store holds the approval signing key: only its owner may read it.
-fn restrict_permissions(path: &Path) {
+/// The store's directory, owner-only where rift creates it.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The store holds the approval signing key: only its owner may read it. A new file is created 0600 before
+/// SQLite opens it (SQLite gives its -wal and -shm files the database file's mode), so it is never readable by
+/// others, not even between creation and a chmod; an existing file (and its -wal and -shm) readable by others is
+/// tightened.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for file in [
+                path.to_path_buf(),
+                sidecar(path, "-wal"),
+                sidecar(path, "-shm"),
+            ] {
+                tighten(&file);
+            }
+            Ok(())
+        }
+        Err(e) => Err(StoreError::CannotOpen {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// `state.db` → `state.db-wal`.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Removes group and other permissions from an existing file (a missing one is fine).
+fn tighten(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!("could not restrict permissions of {}: {e}", path.display());
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 == 0 {
+            return;
+        }
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700)) {
+            Ok(()) => tracing::warn!(
+                "{} was readable by other users (mode {:o}); restricted it to its owner",
+                path.display(),
+                mode & 0o777
+            ),
+            Err(e) => tracing::warn!("could not restrict permissions of {}: {e}", path.display()),
         }
     }
     #[cfg(not(unix))]
     let _ = path;
 }
 
+/// Brings the schema to [`SCHEMA_VERSION`]. The version is read again inside a write transaction (`BEGIN
+/// IMMEDIATE` takes the write lock first), so when several processes open a new file at once, one migrates and
+/// the others wait for it, then find nothing left to do.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let err = |e: rusqlite::Error| StoreError::from_sqlite(path, e);
+    // Without a lock first: an up-to-date store (every open but the first) takes no write lock.
+    if schema_version(conn, path)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let found = schema_version(&tx, path)?;
+    if found == 0 {
+        refuse_foreign(&tx, path)?;
+    }
+    for step in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        tx.execute_batch(step).map_err(err)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(err)?;
+    tx.commit().map_err(err)?;
+    if found < SCHEMA_VERSION {
+        tracing::info!(
+            "state store {} migrated from schema {found} to {SCHEMA_VERSION}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The file's schema version; newer than this build knows is an error.
+fn schema_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let found: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(err)?;
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
             path: path.to_path_buf(),
@@ -238,23 +328,31 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             known: SCHEMA_VERSION,
         });
     }
-    for (index, step) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(found).unwrap_or(0))
-    {
-        let tx = conn.transaction().map_err(err)?;
-        tx.execute_batch(step).map_err(err)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)
-            .map_err(err)?;
-        tx.commit().map_err(err)?;
-        tracing::info!(
-            "state store {} migrated to schema {}",
-            path.display(),
-            index + 1
-        );
+    Ok(found)
+}
+
+/// A file at schema 0 is new to rift and must be empty: rift writes its first tables and the version in one
+/// transaction, so tables at version 0 belong to another program (whose data the migration would collide with).
+fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |e: rusqlite::Error| StoreError::from_sqlite(path, e);
+    let mut statement = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'
+             ORDER BY type <> 'table', name LIMIT 5",
+        )
+        .map_err(err)?;
+    let names = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    if names.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(StoreError::Foreign {
+        path: path.to_path_buf(),
+        tables: names.join(", "),
+    })
 }
 
 /// Seconds since the Unix epoch.
@@ -346,6 +444,70 @@ mod tests {
             })
             .unwrap_err();
         assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_foreign_database_is_not_taken_for_a_rift_store() {
+        let path = temp_path("foreign");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE projects (id INTEGER PRIMARY KEY, title TEXT);
+                 INSERT INTO projects (title) VALUES ('thesis');",
+            )
+            .unwrap();
+        let err = Store::new(&path).open_now().unwrap_err();
+        assert!(matches!(err, StoreError::Foreign { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("not a rift store")
+                && message.contains("projects")
+                && message.contains("--state")
+                && !message.contains("CREATE TABLE"),
+            "{message}"
+        );
+        // Refused before anything was written: the other program's data is untouched.
+        let conn = Connection::open(&path).unwrap();
+        let (version, titles): (i64, i64) = (
+            conn.pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap(),
+            conn.query_row("SELECT count(*) FROM projects", [], |r| r.get(0))
+                .unwrap(),
+        );
+        assert_eq!((version, titles), (0, 1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_file_is_private_from_the_start_and_an_open_one_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+        let path = temp_path("private").join("nested").join("state.db");
+        let store = Store::new(&path);
+        store.open_now().unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&sidecar(&path, "-wal")), 0o600);
+        drop(store);
+
+        // A file someone made world-readable, with its WAL and shared memory: all three are tightened.
+        let path = temp_path("tighten");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+                .unwrap();
+            let files = [path.clone(), sidecar(&path, "-wal"), sidecar(&path, "-shm")];
+            for file in &files {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+            // Opened while the other connection keeps the -wal and -shm in place.
+            create_private_file(&path).unwrap();
+            for file in &files {
+                assert_eq!(mode(file), 0o600, "{}", file.display());
+            }
+        }
     }
 
     #[test]

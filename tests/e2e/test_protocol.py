@@ -232,7 +232,7 @@ def test_http_refuses_non_loopback_bind_without_token(rift: str) -> None:
     assert "RIFT_HTTP_TOKEN" in done.stderr, f"the refusal must say why (RIFT_HTTP_TOKEN): {done.stderr}"
 
 
-TOKEN = "secret-test-token"
+TOKEN = "test-token-0123456789abcdef0123456789"  # off loopback rift needs 32 characters or more
 
 
 @pytest.fixture
@@ -258,3 +258,76 @@ async def test_http_bearer_token_through_the_sdk(token_server: HttpServer) -> No
             assert c.server_info is not None and c.server_info.name == "rift"
             names = {t.name for t in (await c.list_tools()).tools}
     assert READ_ONLY_TOOLS <= names
+
+
+def test_http_host_check_includes_the_port(http_server: HttpServer) -> None:
+    resp = post_initialize(http_server.mcp_url, Host=f"localhost:{http_server.port + 1}")
+    assert resp.status_code == 403, f"Host on another port got {resp.status_code}"
+    assert_initialize_ok(post_initialize(http_server.mcp_url, Host=f"localhost:{http_server.port}"))
+
+
+def test_http_refuses_a_short_token_off_loopback(rift: str) -> None:
+    done = subprocess.run(
+        [rift, "serve", "--http", "0.0.0.0:0"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=server_env(RIFT_HTTP_TOKEN="short"),
+        timeout=10,
+    )
+    assert done.returncode != 0, f"served with a 5-character token; stderr:\n{done.stderr}"
+    assert "at least 32" in done.stderr and "short" not in done.stderr.replace("RIFT_HTTP_TOKEN", ""), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        ("{not json", -32700, "not JSON"),
+        (json.dumps([INITIALIZE_REQUEST]), -32600, "batch"),
+        (json.dumps({**INITIALIZE_REQUEST, "jsonrpc": "1.0"}), -32600, '"2.0"'),
+    ],
+)
+def test_http_bodies_that_are_not_one_json_rpc_message_get_400(
+    http_server: HttpServer, body: str, code: int, says: str
+) -> None:
+    resp = httpx.post(http_server.mcp_url, content=body, headers=MCP_POST_HEADERS, timeout=10.0)
+    assert resp.status_code == 400, f"{resp.status_code}: {resp.text[:300]}"
+    error = resp.json()
+    assert error["jsonrpc"] == "2.0" and error["id"] is None, error
+    assert error["error"]["code"] == code and says in error["error"]["message"], error
+
+
+def test_http_sessions_are_capped_evicting_the_idle_longest(rift: str) -> None:
+    server = spawn_http_server(["serve", "--http", "127.0.0.1:0", "--max-sessions", "2"])
+    try:
+        def session() -> str:
+            resp = post_initialize(server.mcp_url)
+            assert_initialize_ok(resp)
+            return resp.headers["mcp-session-id"]
+
+        def ping(sid: str) -> httpx.Response:
+            return httpx.post(
+                server.mcp_url,
+                json={"jsonrpc": "2.0", "id": 7, "method": "ping"},
+                headers={**MCP_POST_HEADERS, "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18"},
+                timeout=10.0,
+            )
+
+        first, second = session(), session()
+        assert ping(first).status_code == 200
+        third = session()  # over the cap: the session idle longest (second, pinged before) is closed
+        assert ping(second).status_code == 404, "the idle-longest session should have been closed"
+        assert ping(first).status_code == 200 and ping(third).status_code == 200
+        # Both live sessions busy (an open SSE stream each): a new one is refused, clearly.
+        get_headers = {"Accept": "text/event-stream", "Mcp-Protocol-Version": "2025-06-18"}
+        with httpx.Client(timeout=10.0) as a, httpx.Client(timeout=10.0) as b:
+            with a.stream("GET", server.mcp_url, headers={**get_headers, "Mcp-Session-Id": first}) as s1, b.stream(
+                "GET", server.mcp_url, headers={**get_headers, "Mcp-Session-Id": third}
+            ) as s2:
+                assert s1.status_code == 200 and s2.status_code == 200
+                resp = post_initialize(server.mcp_url)
+                assert resp.status_code == 503, f"{resp.status_code}: {resp.text[:300]}"
+                message = resp.json()["error"]["message"]
+                assert "2 HTTP sessions" in message and "busy" in message and "--max-sessions" in message, message
+    finally:
+        server.stop(timeout=5.0)

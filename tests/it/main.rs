@@ -9,5 +9,8 @@ mod digitalocean_stateful;
 mod mcp_surface;
 mod pricing;
 mod projects;
+mod secrets;
+mod store;
 mod support;
 mod terraform;
+mod unreachable;

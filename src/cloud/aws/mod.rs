@@ -25,6 +25,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::config::ProvideCredentials;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 
 use super::{
     CloudError, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT,
@@ -102,13 +106,88 @@ impl AwsClients {
             .build();
         Ok(Self {
             region,
-            ec2: aws_sdk_ec2::Client::new(sdk),
-            rds: aws_sdk_rds::Client::new(sdk),
-            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(sdk),
-            elasticache: aws_sdk_elasticache::Client::new(sdk),
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(sdk)
+                    .retry_classifier(UnreachableIsFinal)
+                    .build(),
+            ),
+            rds: aws_sdk_rds::Client::from_conf(
+                aws_sdk_rds::config::Builder::from(sdk)
+                    .retry_classifier(UnreachableIsFinal)
+                    .build(),
+            ),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(sdk)
+                    .retry_classifier(UnreachableIsFinal)
+                    .build(),
+            ),
+            elasticache: aws_sdk_elasticache::Client::from_conf(
+                aws_sdk_elasticache::config::Builder::from(sdk)
+                    .retry_classifier(UnreachableIsFinal)
+                    .build(),
+            ),
+            s3: aws_sdk_s3::Client::from_conf(
+                s3.to_builder().retry_classifier(UnreachableIsFinal).build(),
+            ),
         })
     }
+}
+
+/// The SDK retries a connection failure as transient, up to 5 attempts with backoff (about 15 s before a call
+/// fails). A connection that could not be made at all (refused: nothing listens at the endpoint, or the name
+/// does not resolve) will not be made on the next attempt either, so it fails the call at once. Every attempt
+/// that failed in transport, retried or not, is logged at WARN with its error.
+#[derive(Debug)]
+pub(crate) struct UnreachableIsFinal;
+
+impl ClassifyRetry for UnreachableIsFinal {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(error)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let Some(connector) = error.as_connector_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let reason = messages(connector);
+        if connector.is_io() && !connector.is_timeout() && unreachable(connector) {
+            tracing::warn!(
+                "AWS request failed: {reason}; not retried (nothing answers at the endpoint)"
+            );
+            return RetryAction::RetryForbidden;
+        }
+        tracing::warn!(
+            "AWS request attempt failed: {reason}; the SDK retries it while attempts remain"
+        );
+        RetryAction::NoActionIndicated
+    }
+
+    fn name(&self) -> &'static str {
+        "rift: an unreachable endpoint is final"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Whether an error's chain holds a refused connection or a failed name lookup.
+fn unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::HostUnreachable
+            )
+        {
+            return true;
+        }
+        if e.to_string().contains("dns error") {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// Maps an SDK error to AWS's code and message (EC2's errors are mostly unmodeled, so the code is what to match

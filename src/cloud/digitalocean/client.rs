@@ -444,9 +444,19 @@ impl Client {
                 Err(error) => {
                     let failure = transport_error(&error, &method, &url, self.config.timeout);
                     // Only requests that change nothing, or change it idempotently, are resent after a
-                    // connection failure: a POST may have been carried out.
-                    if retries < policy.max_retries && method != Method::POST {
-                        tokio::time::sleep(backoff(policy, retries)).await;
+                    // connection failure: a POST may have been carried out. A connection that could not be made
+                    // at all (refused, no such host) is not retried: nothing listens there, and waiting 15 s
+                    // before saying so helps no one.
+                    let unreachable = error.is_connect() && !error.is_timeout();
+                    if !unreachable && retries < policy.max_retries && method != Method::POST {
+                        let delay = backoff(policy, retries);
+                        tracing::warn!(
+                            "{failure}; retry {} of {} in {} s",
+                            retries + 1,
+                            policy.max_retries,
+                            delay.as_secs()
+                        );
+                        tokio::time::sleep(delay).await;
                         retries += 1;
                         continue;
                     }
@@ -489,7 +499,13 @@ impl Client {
                 Some(wait) => wait,
                 None => backoff(policy, retries),
             };
-            tracing::debug!(%status, retry = retries + 1, delay_ms = delay.as_millis() as u64, path = url.path(), "retrying DigitalOcean request");
+            tracing::warn!(
+                "{method} {}: {failure}; retry {} of {} in {} ms",
+                url.path(),
+                retries + 1,
+                policy.max_retries,
+                delay.as_millis()
+            );
             tokio::time::sleep(delay).await;
             retries += 1;
         }

@@ -32,6 +32,11 @@ impl Rift {
 
     /// `rift serve --state <state> <flags>` with `env` added to a cleaned environment, initialized.
     pub fn start_with(state: &Path, flags: &[&str], env: &[(&str, &str)]) -> Rift {
+        Rift::start_as("it", state, flags, env)
+    }
+
+    /// As [`Rift::start_with`], with the client calling itself `client` in its initialize request.
+    pub fn start_as(client: &str, state: &Path, flags: &[&str], env: &[(&str, &str)]) -> Rift {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rift"));
         cmd.arg("serve").arg("--state").arg(state).args(flags);
         // No credentials or endpoints of the developer's machine may leak into the test.
@@ -81,7 +86,7 @@ impl Rift {
         rift.request(
             "initialize",
             json!({"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "it", "version": "0"}}),
+                   "clientInfo": {"name": client, "version": "0"}}),
         );
         rift.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
         rift
@@ -104,6 +109,11 @@ impl Rift {
     /// Sends a request and waits (bounded) for its answer, skipping notifications and other answers.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.send_request(method, params);
+        self.answer(id, method)
+    }
+
+    /// Waits (bounded) for the answer to request `id` (a `method` request), skipping everything else.
+    pub fn answer(&mut self, id: u64, method: &str) -> Value {
         let deadline = Instant::now() + ANSWER_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
