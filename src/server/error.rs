@@ -18,10 +18,6 @@ impl ToolError {
     pub fn new(message: impl Into<String>) -> ToolError {
         ToolError(message.into())
     }
-
-    pub fn message(&self) -> &str {
-        &self.0
-    }
 }
 
 impl std::fmt::Display for ToolError {

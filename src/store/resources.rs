@@ -23,7 +23,7 @@ pub enum ResourceState {
 }
 
 impl ResourceState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ResourceState::Intended => "intended",
             ResourceState::Created => "created",

@@ -67,12 +67,7 @@ impl Diagram {
                     region: r.region.clone(),
                     size: r.size.clone(),
                     monthly_cost: r.monthly_cost.and_then(Micros::from_dollars),
-                    state: Some(
-                        serde_json::to_value(r.state)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default(),
-                    ),
+                    state: Some(r.state.as_str().to_string()),
                     depends_on: r
                         .planned
                         .as_ref()
