@@ -14,7 +14,7 @@ pub struct DeploymentRequest {
     /// Project or deployment name: lowercase letters, digits and hyphens. Prefixes every resource name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Default provider for components that do not name one.
+    /// Default provider for components that do not name one; required unless every component names its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
     /// Default region per provider, e.g. {"aws": "us-east-1", "digitalocean": "nyc3"}.
@@ -63,15 +63,18 @@ pub struct Component {
     pub size: Option<String>,
     /// Minimum vCPUs per node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub vcpus: Option<u32>,
     /// Minimum memory per node in GB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_gb: Option<f64>,
-    /// Storage in GB: database storage, volume size, or expected object storage use.
+    /// Minimum storage in GB: database storage, volume size, or expected object storage use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_gb: Option<u32>,
-    /// Instances (web servers, volumes) or nodes (databases, caches, load balancers). Default 1.
+    /// Instances (web servers, volumes: at most 50) or nodes (databases, caches, load balancers: up to the
+    /// provider's limit). Default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
     pub count: Option<u32>,
     /// Database or cache engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,9 +82,19 @@ pub struct Component {
     /// Engine major version, e.g. "16" for PostgreSQL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// TCP ports to open (web servers, load balancers, firewalls). Default 80 and 443 for web servers.
+    /// TCP ports to open (web servers, firewalls) or listen on (load balancers: default the web servers' ports
+    /// except 22). Default 80 and 443 for web servers. Port 22 is admitted only from ssh_from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(inner(range(min = 1, max = 65535)))]
     pub ports: Option<Vec<u16>>,
+    /// Web servers, firewalls: IPv4 address ranges (CIDR, e.g. "203.0.113.0/24") SSH (port 22) is admitted from;
+    /// none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_from: Option<Vec<String>>,
+    /// Databases, caches: names of the web_server components that connect to it; default every web server
+    /// in its network and in the other cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serves: Option<Vec<String>>,
     /// Standby/Multi-AZ for databases and caches; two nodes for load balancers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high_availability: Option<bool>,
@@ -115,6 +128,8 @@ impl Component {
             engine: None,
             version: None,
             ports: None,
+            ssh_from: None,
+            serves: None,
             high_availability: None,
             public: None,
             image: None,

@@ -8,6 +8,7 @@ pub mod http;
 mod planning;
 mod projects;
 mod provisioning;
+mod stdio;
 mod terraform;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -146,8 +147,10 @@ impl RiftServer {
         self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), ServeError> {
+        let (stdin, stdout) = rmcp::transport::stdio();
+        let (transport, writer) = stdio::front(stdin, stdout);
         let running = self
-            .serve(rmcp::transport::stdio())
+            .serve(transport)
             .await
             .map_err(|e| ServeError::Start(e.to_string()))?;
         let cancel = running.cancellation_token();
@@ -157,6 +160,9 @@ impl RiftServer {
             }
             () = shutdown => cancel.cancel(),
         }
+        // The session is over: what it wrote last still has to reach stdout (bounded, should a stopped
+        // session's writer linger).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
         Ok(())
     }
 }
