@@ -141,6 +141,13 @@ impl Approvals {
                 requested: tool.to_string(),
             });
         }
+        // Before the binding: what a request resolves to changes once it has run (an applied plan's resources
+        // exist), so a replayed identical call would otherwise read as a changed one.
+        if let Some(used) = row.used_at {
+            return Err(ApprovalError::Reused {
+                used_at: rfc3339(used),
+            });
+        }
         if row.request_hash != request_hash {
             return Err(ApprovalError::DifferentRequest);
         }
@@ -156,11 +163,6 @@ impl Approvals {
             return Err(ApprovalError::Expired {
                 expired_at: rfc3339(expires_at.div_euclid(1000)),
                 ttl_s: self.ttl_s,
-            });
-        }
-        if let Some(used) = row.used_at {
-            return Err(ApprovalError::Reused {
-                used_at: rfc3339(used),
             });
         }
         if !self.store.use_approval(&hash, now)? {
@@ -362,6 +364,15 @@ mod tests {
         // None of the refusals used the token up.
         a.redeem(&issued.token, "apply_plan", "shop", &h1, NOW)
             .unwrap();
+        // Replayed, even with what the request resolves to changed since, it is refused as used.
+        let err = a
+            .redeem(&issued.token, "apply_plan", "shop", &other, NOW + 5)
+            .unwrap_err();
+        assert!(
+            matches!(err, ApprovalError::Reused { .. })
+                && err.to_string().contains("already used at"),
+            "{err:?}"
+        );
     }
 
     #[test]

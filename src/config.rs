@@ -193,6 +193,11 @@ pub enum ConfigError {
     Secret { path: PathBuf, message: String },
     #[error("{name}: {message}")]
     Flag { name: String, message: String },
+    #[error(
+        "state: a {scheme}:// URL is not supported yet: rift keeps its state in SQLite; give a file path \
+         (--state, RIFT_STATE or state in the config file)"
+    )]
+    StateUrl { scheme: String },
 }
 
 /// Loads settings: file, then `RIFT_*` variables (read through `env`), then flags.
@@ -262,7 +267,27 @@ pub fn load(
                 message,
             })?;
     }
+    check_state_path(&settings.state_path)?;
     Ok(settings)
+}
+
+/// A `scheme://` state would otherwise be taken as a relative file path (`./postgres:/...`). Only the scheme
+/// is quoted: the rest of a database URL may hold a password.
+fn check_state_path(path: &Path) -> Result<(), ConfigError> {
+    let text = path.to_string_lossy();
+    match text.split_once("://") {
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            Err(ConfigError::StateUrl {
+                scheme: scheme.to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -1026,6 +1051,25 @@ mod tests {
         assert_eq!(settings.default_monthly_budget_usd, Some(250.0));
         assert_eq!(settings.state_path, PathBuf::from("/flag.db"));
         assert!(!settings.allow_writes);
+    }
+
+    #[test]
+    fn a_database_url_as_state_is_refused_without_quoting_it() {
+        let overrides = Overrides {
+            state: Some(PathBuf::from("postgres://rift:hunter2@db.example.com/rift")),
+            ..Overrides::default()
+        };
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("postgres:// URL is not supported") && !err.contains("hunter2"),
+            "{err}"
+        );
+        // A path with a colon in it is still a path.
+        let overrides = Overrides {
+            state: Some(PathBuf::from("/tmp/a:b/state.db")),
+            ..Overrides::default()
+        };
+        assert!(load(&overrides, |_| None).is_ok());
     }
 
     #[test]

@@ -128,7 +128,16 @@ fn render(comparison: &Comparison) -> String {
     ));
     section(&mut out, "Assumptions", &comparison.assumptions);
     section(&mut out, "Notes", &comparison.notes);
-    section(&mut out, "Warnings", &comparison.warnings);
+    for side in &comparison.providers {
+        section(
+            &mut out,
+            &format!("Warnings ({})", side.provider),
+            &side.warnings,
+        );
+    }
+    if let Some(mix) = &comparison.cheapest_mix {
+        section(&mut out, "Warnings (cheapest mix)", &mix.warnings);
+    }
     if comparison
         .providers
         .iter()

@@ -37,7 +37,10 @@ pub struct ServeArgs {
     /// Settings file (default: <config dir>/rift/config.toml when it exists).
     #[arg(long, env = "RIFT_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// List and allow the mutating tools (each call still needs an approval token). Also RIFT_ALLOW_WRITES=1.
+    /// List and allow the tools that change cloud resources (apply_plan, create_*, resize_resource,
+    /// delete_resource); each of their calls is previewed and needs an approval token. Projects
+    /// (create_project, update_project) are rift's own records: always available, no token. Also
+    /// RIFT_ALLOW_WRITES=1.
     #[arg(long, env = "RIFT_ALLOW_WRITES", value_parser = crate::config::parse_bool, num_args = 0..=1,
           default_missing_value = "1", value_name = "BOOL")]
     pub allow_writes: Option<bool>,
@@ -138,5 +141,33 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_allow_writes_help_says_which_calls_need_a_token() {
+        let mut cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand_mut("serve")
+            .map(|serve| serve.render_long_help().to_string())
+            .unwrap_or_default();
+        let flag = help
+            .split("--allow-writes")
+            .nth(1)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flag.contains(
+                "create_project, update_project) are rift's own records: always available, no token"
+            ),
+            "{help}"
+        );
+        assert!(!flag.contains("each call still needs"), "{help}");
     }
 }

@@ -14,19 +14,19 @@ use crate::model::{Engine, Provider, ResourceKind};
 /// A requirement the mapping cannot serve; the message lists what would be valid.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MappingError {
-    #[error("unknown {provider} region \"{given}\"; valid: {valid}")]
+    #[error("unknown {provider} region {given}; valid: {valid}")]
     UnknownRegion {
         provider: Provider,
         given: String,
         valid: String,
     },
-    #[error("{provider} region \"{region}\" has no object storage; regions with it: {valid}")]
+    #[error("{provider} region {region} has no object storage; regions with it: {valid}")]
     NoObjectStorage {
         provider: Provider,
         region: String,
         valid: String,
     },
-    #[error("unknown {provider} {kind} size \"{given}\"; valid: {valid}")]
+    #[error("unknown {provider} {kind} size {given}; valid: {valid}")]
     UnknownSize {
         provider: Provider,
         kind: ResourceKind,
@@ -55,7 +55,7 @@ pub enum MappingError {
         engine: Engine,
         valid: String,
     },
-    #[error("{provider} {engine} has no version \"{given}\"; valid: {valid}")]
+    #[error("{provider} {engine} has no version {given}; valid: {valid}")]
     UnknownVersion {
         provider: Provider,
         engine: Engine,
@@ -105,7 +105,7 @@ pub fn region(provider: Provider, slug: &str) -> Result<&'static Region, Mapping
         .find(|r| r.slug == slug)
         .ok_or_else(|| MappingError::UnknownRegion {
             provider,
-            given: slug.to_string(),
+            given: crate::model::quote(slug),
             valid: join(offer.regions.iter().map(|r| r.slug)),
         })
 }
@@ -121,7 +121,7 @@ pub fn object_storage_region(
     }
     Err(MappingError::NoObjectStorage {
         provider,
-        region: slug.to_string(),
+        region: crate::model::quote(slug),
         valid: join(
             offering(provider)
                 .regions
@@ -148,7 +148,7 @@ pub fn find_size(
         .ok_or_else(|| MappingError::UnknownSize {
             provider,
             kind,
-            given: slug.to_string(),
+            given: crate::model::quote(slug),
             valid: join(offered.iter().map(|s| s.slug)),
         })
 }
@@ -235,7 +235,7 @@ pub fn engine(
             .ok_or_else(|| MappingError::UnknownVersion {
                 provider,
                 engine: found.engine,
-                given: v.to_string(),
+                given: crate::model::quote(v),
                 valid: join(found.versions.iter().copied()),
             })?,
     };

@@ -5,6 +5,7 @@ mod plan;
 mod policy;
 mod project;
 mod provider;
+mod quote;
 mod record;
 mod requirements;
 
@@ -15,5 +16,6 @@ pub use plan::{
 pub use policy::Policy;
 pub use project::{AwsConfig, DoConfig, Project};
 pub use provider::{Provider, ResourceKind};
+pub use quote::quote;
 pub use record::{ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT};
 pub use requirements::{Component, DeploymentRequest, Engine, Regions};

@@ -172,8 +172,16 @@ pub enum ResourceSpec {
 pub struct ListenerRule {
     pub port: u16,
     pub target_port: u16,
-    /// "http", "https" or "tcp".
+    /// "http"; "https" (DigitalOcean: TLS passed through to the droplets); "tcp" (AWS: a network load balancer).
     pub protocol: String,
+}
+
+impl ListenerRule {
+    /// Whether an AWS load balancer with these listeners is a network load balancer (TCP listeners: TLS passes
+    /// through to the instances) rather than an application one (HTTP listeners).
+    pub fn network_load_balancer(listeners: &[ListenerRule]) -> bool {
+        listeners.iter().any(|l| l.protocol == "tcp")
+    }
 }
 
 /// An AWS subnet in one availability zone.
@@ -203,4 +211,6 @@ pub enum AccessSource {
     Resource(String),
     /// Only from inside this network's address range.
     Network(String),
+    /// Only from this address range (CIDR), e.g. the operators' for SSH.
+    Addresses(String),
 }

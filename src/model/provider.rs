@@ -22,6 +22,14 @@ impl Provider {
             Provider::Aws => "aws",
         }
     }
+
+    /// "a" or "an", for messages that say "an aws database" or "a digitalocean region".
+    pub fn article(self) -> &'static str {
+        match self {
+            Provider::Digitalocean => "a",
+            Provider::Aws => "an",
+        }
+    }
 }
 
 impl fmt::Display for Provider {
@@ -68,6 +76,14 @@ impl ResourceKind {
             ResourceKind::Network => "network",
             ResourceKind::Firewall => "firewall",
             ResourceKind::Cache => "cache",
+        }
+    }
+
+    /// "a" or "an", for messages that say "an object_storage" or "a database".
+    pub fn article(self) -> &'static str {
+        match self {
+            ResourceKind::ObjectStorage => "an",
+            _ => "a",
         }
     }
 }

@@ -14,7 +14,7 @@ pub struct DeploymentRequest {
     /// Project or deployment name: lowercase letters, digits and hyphens. Prefixes every resource name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Default provider for components that do not name one.
+    /// Default provider for components that do not name one; required unless every component names its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
     /// Default region per provider, e.g. {"aws": "us-east-1", "digitalocean": "nyc3"}.
@@ -63,15 +63,17 @@ pub struct Component {
     pub size: Option<String>,
     /// Minimum vCPUs per node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub vcpus: Option<u32>,
     /// Minimum memory per node in GB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_gb: Option<f64>,
-    /// Storage in GB: database storage, volume size, or expected object storage use.
+    /// Minimum storage in GB: database storage, volume size, or expected object storage use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_gb: Option<u32>,
-    /// Instances (web servers, volumes) or nodes (databases, caches, load balancers). Default 1.
+    /// Instances or nodes (web servers, volumes: at most 50); default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
     pub count: Option<u32>,
     /// Database or cache engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,9 +81,16 @@ pub struct Component {
     /// Engine major version, e.g. "16" for PostgreSQL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// TCP ports to open (web servers, load balancers, firewalls). Default 80 and 443 for web servers.
+    /// TCP ports to open or (load balancers) listen on; web servers default 80, 443. 22 only from ssh_from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(inner(range(min = 1, max = 65535)))]
     pub ports: Option<Vec<u16>>,
+    /// Web servers, firewalls: IPv4 CIDR ranges admitted to SSH (port 22); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_from: Option<Vec<String>>,
+    /// Databases, caches: the web_server components that connect to it; default every web server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serves: Option<Vec<String>>,
     /// Standby/Multi-AZ for databases and caches; two nodes for load balancers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high_availability: Option<bool>,
@@ -115,6 +124,8 @@ impl Component {
             engine: None,
             version: None,
             ports: None,
+            ssh_from: None,
+            serves: None,
             high_availability: None,
             public: None,
             image: None,

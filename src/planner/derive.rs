@@ -12,6 +12,8 @@ use crate::model::{
 };
 
 const AWS_VPC_CIDR: &str = "10.0.0.0/16";
+const SSH_PORT: u16 = 22;
+const HTTPS_PORT: u16 = 443;
 
 /// Where a group of components lives: one network per provider and region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,12 +71,42 @@ pub fn resources(
     // A database or cache serves the web servers of its own site and those in the other cloud (over the
     // internet, admitted by address). Servers of the same provider in another region are not its clients: their
     // private network does not reach it, and rift does not plan cross-region links.
-    let clients_of = |site: Site| -> Vec<(Site, String)> {
-        all_web_servers
+    // A component that names what it serves (`serves`) has exactly those web servers as clients.
+    let clients_of = |c: &ResolvedComponent| -> Vec<(Site, String)> {
+        let site = site_of(c);
+        match &c.source.serves {
+            Some(served) => request
+                .components
+                .iter()
+                .filter(|w| served.contains(&w.source.name))
+                .filter(|w| site_of(w) == site || w.provider != site.provider)
+                .flat_map(|w| instance_names(w).into_iter().map(move |n| (site_of(w), n)))
+                .collect(),
+            None => all_web_servers
+                .iter()
+                .filter(|(s, _)| *s == site || s.provider != site.provider)
+                .cloned()
+                .collect(),
+        }
+    };
+    // What a load balancer listens on: the ports it was given, or its web servers' ports except SSH.
+    let entry_ports = |lb: &ResolvedComponent| -> Vec<u16> {
+        if lb.source.ports.is_some() {
+            return lb.ports.clone();
+        }
+        let mut ports: Vec<u16> = request
+            .components
             .iter()
-            .filter(|(s, _)| *s == site || s.provider != site.provider)
-            .cloned()
-            .collect()
+            .filter(|w| w.kind() == ResourceKind::WebServer && site_of(w) == site_of(lb))
+            .flat_map(|w| w.ports.clone())
+            .filter(|p| *p != SSH_PORT)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        if ports.is_empty() {
+            ports.push(80);
+        }
+        ports
     };
     let has_kind = |site: Site, kind: ResourceKind| {
         request
@@ -162,7 +194,7 @@ pub fn resources(
         let fw_component =
             declared_fw.map_or_else(|| "(derived)".to_string(), |c| c.source.name.clone());
         if site.provider == Provider::Aws && lb.is_some() {
-            let listeners = lb.map(|c| c.ports.clone()).unwrap_or_default();
+            let listeners = lb.map(entry_ports).unwrap_or_default();
             out.push(firewall(
                 &site_names.lb_firewall,
                 "(derived)".to_string(),
@@ -182,15 +214,41 @@ pub fn resources(
                 (Some(lb), Provider::Digitalocean) => AccessSource::Resource(lb.clone()),
                 (None, _) => AccessSource::Anywhere,
             };
+            // SSH never comes through the load balancer or from anywhere: only from the ranges given.
+            let mut ssh_from: Vec<String> = match declared_fw {
+                Some(fw) => fw.ssh_from.clone(),
+                None => request
+                    .components
+                    .iter()
+                    .filter(|c| c.kind() == ResourceKind::WebServer && site_of(c) == *site)
+                    .flat_map(|c| c.ssh_from.clone())
+                    .collect(),
+            };
+            ssh_from.sort();
+            ssh_from.dedup();
+            let mut inbound = Vec::new();
+            for port in &web_ports {
+                if *port != SSH_PORT {
+                    inbound.push(rule(*port, web_source.clone()));
+                } else if ssh_from.is_empty() {
+                    warnings.push(format!(
+                        "{}: port 22 is not opened: SSH is admitted only from the address ranges in ssh_from (none given)",
+                        declared_fw.map_or(site_names.web_firewall.as_str(), |fw| fw.source.name.as_str())
+                    ));
+                } else {
+                    inbound.extend(
+                        ssh_from
+                            .iter()
+                            .map(|range| rule(SSH_PORT, AccessSource::Addresses(range.clone()))),
+                    );
+                }
+            }
             out.push(firewall(
                 &site_names.web_firewall,
                 fw_component,
                 *site,
                 &network,
-                web_ports
-                    .iter()
-                    .map(|p| rule(*p, web_source.clone()))
-                    .collect(),
+                inbound,
                 web.clone(),
                 declared_fw.is_none(),
             ));
@@ -211,7 +269,7 @@ pub fn resources(
                 let mut inbound = Vec::new();
                 for m in &members {
                     let port = m.engine.map(|(e, _)| e.port).unwrap_or(0);
-                    for (client_site, client) in &clients_of(*site) {
+                    for (client_site, client) in &clients_of(m) {
                         let source = if *client_site == *site {
                             AccessSource::Resource(site_names.web_firewall.clone())
                         } else {
@@ -300,13 +358,21 @@ pub fn resources(
                     Provider::Aws => firewall.into_iter().collect(),
                     Provider::Digitalocean => vec![],
                 };
-                let clients = clients_of(site);
+                let clients = clients_of(c);
                 let allowed_from: Vec<String> = clients.iter().map(|(_, n)| n.clone()).collect();
                 let cross_cloud = clients.iter().any(|(s, _)| s.provider != site.provider);
-                if let Some((other, _)) = all_web_servers
-                    .iter()
-                    .find(|(s, _)| s.provider == site.provider && *s != site)
-                {
+                let named = |w: &ResolvedComponent| {
+                    c.source
+                        .serves
+                        .as_ref()
+                        .is_none_or(|s| s.contains(&w.source.name))
+                };
+                if let Some(other) = request.components.iter().find(|w| {
+                    w.kind() == ResourceKind::WebServer
+                        && named(w)
+                        && w.provider == site.provider
+                        && site_of(w) != site
+                }) {
                     warnings.push(format!(
                         "{}: serves the {} web servers in {} only; those in {} cannot reach it (cross-region access is not planned)",
                         c.source.name, site.provider, site.region, other.region
@@ -390,9 +456,19 @@ pub fn resources(
                     .iter()
                     .filter(|w| w.kind() == ResourceKind::WebServer && site_of(w) == site)
                     .flat_map(|w| w.ports.clone())
+                    .filter(|p| *p != SSH_PORT)
                     .collect();
-                let listeners = c
-                    .ports
+                let ports = entry_ports(c);
+                let tls = ports.contains(&HTTPS_PORT);
+                // 443 without a certificate in the plan: DigitalOcean passes TLS through to the droplets; on AWS
+                // a network load balancer's TCP listeners do the same (an ALB's HTTPS listener would need one).
+                let protocol_of = |port: u16| match site.provider {
+                    Provider::Digitalocean if port == HTTPS_PORT => "https",
+                    Provider::Digitalocean => "http",
+                    Provider::Aws if tls => "tcp",
+                    Provider::Aws => "http",
+                };
+                let listeners = ports
                     .iter()
                     .map(|p| ListenerRule {
                         port: *p,
@@ -401,14 +477,20 @@ pub fn resources(
                         } else {
                             target_ports.first().copied().unwrap_or(*p)
                         },
-                        protocol: "http".to_string(),
+                        protocol: protocol_of(*p).to_string(),
                     })
                     .collect::<Vec<_>>();
-                if c.ports.contains(&443) {
-                    warnings.push(format!(
-                        "{}: port 443 is forwarded as plain HTTP until a TLS certificate is attached",
-                        c.source.name
-                    ));
+                if tls {
+                    warnings.push(match site.provider {
+                        Provider::Digitalocean => format!(
+                            "{}: port 443 uses TLS passthrough: the droplets hold the certificate and terminate TLS",
+                            c.source.name
+                        ),
+                        Provider::Aws => format!(
+                            "{}: listens on 443, so it is a network load balancer with TCP listeners: TLS passes through to the instances, which hold the certificate (an application load balancer's HTTPS listener would need an ACM certificate)",
+                            c.source.name
+                        ),
+                    });
                 }
                 let firewalls = match (site.provider, site_names) {
                     (Provider::Aws, Some(n)) => vec![n.lb_firewall.clone()],

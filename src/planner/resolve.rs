@@ -4,13 +4,14 @@ use std::collections::HashSet;
 
 use super::PlanError;
 use crate::mapping::{self, EngineOffering, Size};
-use crate::model::{Component, DeploymentRequest, Provider, Regions, ResourceKind};
+use crate::model::{Component, DeploymentRequest, Provider, Regions, ResourceKind, quote};
 
 /// Name used when a request gives none.
 pub const DEFAULT_NAME: &str = "rift";
 const MAX_NAME_LEN: usize = 24;
 const MAX_COMPONENTS: usize = 100;
 const MAX_INSTANCES: u32 = 50;
+const MAX_SSH_RANGES: usize = 20;
 /// Root disk of an AWS instance when the request names none.
 const DEFAULT_ROOT_DISK_GB: u32 = 20;
 /// Smallest RDS gp3 allocation.
@@ -30,6 +31,8 @@ pub struct ResolvedComponent {
     pub count: u32,
     pub storage_gb: u32,
     pub ports: Vec<u16>,
+    /// Address ranges SSH is admitted from (web servers, firewalls); empty admits no SSH.
+    pub ssh_from: Vec<String>,
     pub high_availability: bool,
     pub public: bool,
 }
@@ -115,14 +118,15 @@ pub fn resolve(request: &DeploymentRequest) -> Result<ResolvedRequest, PlanError
             return Err(PlanError::new(
                 format!("{field}.name"),
                 format!(
-                    "\"{}\" is used by an earlier component; names must be unique",
-                    component.name
+                    "{} is used by an earlier component; names must be unique",
+                    quote(&component.name)
                 ),
             ));
         }
         components.push(resolve_component(request, component, field, &mut warnings)?);
     }
     check_sites(&components)?;
+    check_serves(&components)?;
     Ok(ResolvedRequest {
         name,
         components,
@@ -176,6 +180,72 @@ fn check_sites(components: &[ResolvedComponent]) -> Result<(), PlanError> {
     Ok(())
 }
 
+/// A database or cache serves only web servers, named as components of this request.
+fn check_serves(components: &[ResolvedComponent]) -> Result<(), PlanError> {
+    for c in components {
+        for (i, name) in c.source.serves.iter().flatten().enumerate() {
+            let served = components.iter().find(|o| &o.source.name == name);
+            if served.is_none_or(|o| o.kind() != ResourceKind::WebServer) {
+                let web: Vec<&str> = components
+                    .iter()
+                    .filter(|o| o.kind() == ResourceKind::WebServer)
+                    .map(|o| o.source.name.as_str())
+                    .collect();
+                return Err(PlanError::new(
+                    format!("{}.serves[{i}]", c.field),
+                    format!(
+                        "{} is not a web_server component of this request; name one of: {}",
+                        quote(name),
+                        if web.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            web.join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Address ranges in CIDR notation; SSH is never admitted from anywhere by default.
+fn resolve_ssh_from(
+    component: &Component,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Vec<String>, PlanError> {
+    let Some(ranges) = &component.ssh_from else {
+        return Ok(vec![]);
+    };
+    if ranges.is_empty() || ranges.len() > MAX_SSH_RANGES {
+        return Err(PlanError::new(
+            at("ssh_from"),
+            format!(
+                "{} ranges given: give 1 to {MAX_SSH_RANGES}, or leave ssh_from out to admit no SSH",
+                ranges.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(ranges.len());
+    for (i, range) in ranges.iter().enumerate() {
+        let valid = range.split_once('/').and_then(|(ip, bits)| {
+            ip.parse::<std::net::Ipv4Addr>().ok()?;
+            (bits.parse::<u8>().ok()? <= 32).then_some(())
+        });
+        if valid.is_none() {
+            return Err(PlanError::new(
+                format!("{}[{i}]", at("ssh_from")),
+                format!(
+                    "{} is not an address range: give an IPv4 range in CIDR notation such as \"203.0.113.0/24\"",
+                    quote(range)
+                ),
+            ));
+        }
+        out.push(range.clone());
+    }
+    Ok(out)
+}
+
 fn check_name(field: &str, name: &str) -> Result<(), PlanError> {
     let valid_chars = name
         .chars()
@@ -191,7 +261,8 @@ fn check_name(field: &str, name: &str) -> Result<(), PlanError> {
         return Err(PlanError::new(
             field,
             format!(
-                "\"{name}\" is not a valid name: use 1-{MAX_NAME_LEN} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (e.g. \"web\", \"api-db\")"
+                "{} is not a valid name: use 1-{MAX_NAME_LEN} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (e.g. \"web\", \"api-db\")",
+                quote(name)
             ),
         ));
     }
@@ -246,7 +317,7 @@ fn resolve_component(
         if present {
             Err(PlanError::new(
                 at(name),
-                format!("a {kind} does not take \"{name}\": {why}"),
+                format!("{} {kind} does not take \"{name}\": {why}", kind.article()),
             ))
         } else {
             Ok(())
@@ -315,6 +386,18 @@ fn resolve_component(
         "storage applies to web_server, database, block_storage and object_storage",
     )?;
 
+    rejects(
+        "ssh_from",
+        !matches!(kind, ResourceKind::WebServer | ResourceKind::Firewall)
+            && component.ssh_from.is_some(),
+        "only web_server and firewall admit SSH",
+    )?;
+    rejects(
+        "serves",
+        !engined && component.serves.is_some(),
+        "only a database or cache serves web servers",
+    )?;
+    let ssh_from = resolve_ssh_from(component, &at)?;
     for (name, present) in [
         ("image", component.image.is_some()),
         ("user_data", component.user_data.is_some()),
@@ -347,7 +430,8 @@ fn resolve_component(
             return Err(PlanError::new(
                 at("engine"),
                 format!(
-                    "{wanted} is a {other} engine; a {kind} takes one of: {valid} (or use kind \"{other}\")"
+                    "{wanted} is a {other} engine; {} {kind} takes one of: {valid} (or use kind \"{other}\")",
+                    kind.article()
                 ),
             ));
         }
@@ -360,6 +444,18 @@ fn resolve_component(
                 };
                 PlanError::new(at(sub), e.to_string())
             })?;
+        if component.engine.is_none() || component.version.is_none() {
+            warnings.push(format!(
+                "{}: no {} given: using {} {version}",
+                component.name,
+                if component.engine.is_none() {
+                    "engine"
+                } else {
+                    "version"
+                },
+                offering.engine
+            ));
+        }
         if offering.engine != wanted {
             warnings.push(format!(
                 "{}: {provider} serves {wanted} as {}",
@@ -392,9 +488,29 @@ fn resolve_component(
         count,
         storage_gb,
         ports,
+        ssh_from,
         high_availability: ha,
         public: component.public.unwrap_or(kind == ResourceKind::WebServer),
     })
+}
+
+/// Longest DigitalOcean image slug rift accepts (theirs are about 20 characters); an image is stored in the plan.
+const MAX_IMAGE_SLUG_LEN: usize = 64;
+
+/// An AMI id (`ami-` and 8 or 17 hex digits) on AWS; a slug or numeric id on DigitalOcean.
+fn is_image(provider: Provider, image: &str) -> bool {
+    match provider {
+        Provider::Aws => image.strip_prefix("ami-").is_some_and(|hex| {
+            matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_hexdigit())
+        }),
+        Provider::Digitalocean => {
+            (1..=MAX_IMAGE_SLUG_LEN).contains(&image.len())
+                && image.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && image
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        }
+    }
 }
 
 /// Most user data EC2 accepts (DigitalOcean takes more; one limit keeps a component portable).
@@ -405,30 +521,25 @@ fn check_boot_settings(
     component: &Component,
     at: &dyn Fn(&str) -> String,
 ) -> Result<(), PlanError> {
-    if let Some(image) = &component.image {
-        let valid = match provider {
+    if let Some(image) = &component.image
+        && !is_image(provider, image)
+    {
+        let expected = match provider {
             Provider::Aws => {
-                image.starts_with("ami-") && image[4..].chars().all(|c| c.is_ascii_hexdigit())
+                "an AMI id: \"ami-\" and 8 or 17 hex digits, such as \"ami-0abcdef1234567890\""
             }
             Provider::Digitalocean => {
-                !image.is_empty()
-                    && image.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
-                    })
+                "an image slug of at most 64 lowercase letters, digits, dots and hyphens (such as \"ubuntu-24-04-x64\") or a numeric image id"
             }
         };
-        if !valid || image.len() <= 4 {
-            let expected = match provider {
-                Provider::Aws => "an AMI id such as \"ami-0abcdef1234567890\"",
-                Provider::Digitalocean => {
-                    "an image slug such as \"ubuntu-24-04-x64\" or a numeric image id"
-                }
-            };
-            return Err(PlanError::new(
-                at("image"),
-                format!("\"{image}\" is not a {provider} image: give {expected}"),
-            ));
-        }
+        return Err(PlanError::new(
+            at("image"),
+            format!(
+                "{} is not {} {provider} image: give {expected}",
+                quote(image),
+                provider.article()
+            ),
+        ));
     }
     if let Some(data) = &component.user_data
         && data.len() > MAX_USER_DATA_BYTES
@@ -612,7 +723,10 @@ fn resolve_count(
         };
         return Err(PlanError::new(
             at("count"),
-            format!("{count} is out of range for a {provider} {kind}: {range}{hint}"),
+            format!(
+                "{count} is out of range for {} {provider} {kind}: {range}{hint}",
+                provider.article()
+            ),
         ));
     }
     Ok(count)
@@ -657,8 +771,25 @@ fn resolve_storage(
             Ok(included)
         }
         (ResourceKind::Database, Provider::Aws) => {
-            let gb = given.unwrap_or(MIN_RDS_STORAGE_GB);
-            if !(MIN_RDS_STORAGE_GB..=MAX_RDS_STORAGE_GB).contains(&gb) {
+            // storage_gb is a minimum, like vcpus and memory_gb: RDS's smallest allocation satisfies less.
+            let gb = match given {
+                None => {
+                    warnings.push(format!(
+                        "{}: no storage_gb given: using {MIN_RDS_STORAGE_GB} GB of RDS gp3 storage",
+                        component.name
+                    ));
+                    MIN_RDS_STORAGE_GB
+                }
+                Some(gb) if gb < MIN_RDS_STORAGE_GB => {
+                    warnings.push(format!(
+                        "{}: RDS storage starts at {MIN_RDS_STORAGE_GB} GB, more than the {gb} GB asked for",
+                        component.name
+                    ));
+                    MIN_RDS_STORAGE_GB
+                }
+                Some(gb) => gb,
+            };
+            if gb > MAX_RDS_STORAGE_GB {
                 return Err(out_of_range(
                     MIN_RDS_STORAGE_GB,
                     MAX_RDS_STORAGE_GB,
@@ -668,14 +799,14 @@ fn resolve_storage(
             Ok(gb)
         }
         (ResourceKind::Database, Provider::Digitalocean) => {
-            let gb = given.unwrap_or(included);
-            if gb < included {
-                return Err(PlanError::new(
-                    at("storage_gb"),
-                    format!(
-                        "{gb} GB is less than the {included} GB included with {}: give at least {included} or leave it out",
-                        size.map(|s| s.slug).unwrap_or_default()
-                    ),
+            // storage_gb is a minimum: the storage a size includes satisfies any smaller request.
+            let gb = given.unwrap_or(included).max(included);
+            if given.is_some_and(|g| g < included) {
+                warnings.push(format!(
+                    "{}: {} includes {included} GB of storage, more than the {} GB asked for",
+                    component.name,
+                    size.map(|s| s.slug).unwrap_or_default(),
+                    given.unwrap_or(0)
                 ));
             }
             if gb > 16_384 {
@@ -705,11 +836,19 @@ fn resolve_ports(
     component: &Component,
     at: &dyn Fn(&str) -> String,
 ) -> Result<Vec<u16>, PlanError> {
+    // A load balancer without ports listens on its web servers' ports (derived with the site's resources).
     let default: &[u16] = match component.kind {
         ResourceKind::WebServer => &[80, 443],
-        ResourceKind::LoadBalancer => &[80],
         _ => &[],
     };
+    if component.kind == ResourceKind::LoadBalancer
+        && component.ports.as_ref().is_some_and(|p| p.contains(&22))
+    {
+        return Err(PlanError::new(
+            at("ports"),
+            "a load balancer does not forward SSH (port 22): admit it on the web servers with ssh_from (address ranges)",
+        ));
+    }
     let mut ports = component.ports.clone().unwrap_or_else(|| default.to_vec());
     if component.ports.as_ref().is_some_and(|p| p.is_empty()) {
         return Err(PlanError::new(

@@ -307,3 +307,250 @@ fn a_database_serves_the_web_servers_of_its_region_and_the_other_cloud() {
         plan.warnings
     );
 }
+
+#[test]
+fn storage_gb_is_a_minimum_on_both_providers() {
+    // The brief's database asks for 20 GB; DigitalOcean's db-s-2vcpu-4gb includes 38, which satisfies it.
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[1].storage_gb = Some(20);
+    let plan = super::plan(&r).unwrap();
+    match &plan.resource("shop-db").unwrap().spec {
+        ResourceSpec::Database { storage_gb, .. } => assert_eq!(*storage_gb, 38),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("includes 38 GB of storage, more than the 20 GB asked for")),
+        "{:?}",
+        plan.warnings
+    );
+    // RDS starts at 20 GB, which satisfies 10.
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].storage_gb = Some(10);
+    let plan = super::plan(&r).unwrap();
+    match &plan.resource("shop-db").unwrap().spec {
+        ResourceSpec::Database { storage_gb, .. } => assert_eq!(*storage_gb, 20),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn defaults_for_database_storage_and_engine_are_said() {
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].engine = None;
+    let plan = super::plan(&r).unwrap();
+    for expected in [
+        "db: no storage_gb given: using 20 GB of RDS gp3 storage",
+        "db: no engine given: using postgres 16",
+    ] {
+        assert!(
+            plan.warnings.iter().any(|w| w == expected),
+            "{expected} in {:?}",
+            plan.warnings
+        );
+    }
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[1].version = Some("16".into());
+    let plan = super::plan(&r).unwrap();
+    assert!(
+        !plan.warnings.iter().any(|w| w.contains("no engine")),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn images_are_capped_and_checked_against_the_providers_patterns() {
+    for (provider, image) in [
+        (Provider::Digitalocean, "a".repeat(10 * 1024 * 1024)),
+        (Provider::Digitalocean, "Ubuntu 24.04".to_string()),
+        (Provider::Aws, "ami-123".to_string()),
+        (Provider::Aws, format!("ami-{}", "0".repeat(40))),
+    ] {
+        let mut r = brief_request(provider);
+        r.components[0].image = Some(image.clone());
+        let err = error_of(&r);
+        assert_eq!(err.field, "components[0].image");
+        assert!(err.message.len() < 400, "{}", err.message.len());
+    }
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].image = Some("ubuntu-24-04-x64".into());
+    let message = error_of(&r).message;
+    assert!(message.contains("is not an aws image"), "{message}");
+    let mut r = brief_request(Provider::Digitalocean);
+    r.components[0].image = Some("ubuntu-24-04-x64".into());
+    assert!(super::plan(&r).is_ok());
+}
+
+#[test]
+fn a_huge_bad_value_is_quoted_by_a_prefix_and_its_length() {
+    let mut r = brief_request(Provider::Digitalocean);
+    r.name = Some("X".repeat(10 * 1024 * 1024));
+    let err = error_of(&r);
+    assert_eq!(err.field, "name");
+    assert!(err.message.len() < 400, "{}", err.message.len());
+    assert!(
+        err.message.contains("(10485760 characters)"),
+        "{}",
+        err.message
+    );
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[1].count = Some(3);
+    let message = error_of(&r).message;
+    assert!(message.contains("for an aws database"), "{message}");
+}
+
+fn listeners_of(plan: &Plan, name: &str) -> Vec<(u16, String)> {
+    match &plan.resource(name).unwrap().spec {
+        ResourceSpec::LoadBalancer { listeners, .. } => listeners
+            .iter()
+            .map(|l| (l.port, l.protocol.clone()))
+            .collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn inbound_of(plan: &Plan, name: &str) -> Vec<(u16, crate::model::AccessSource)> {
+    match &plan.resource(name).unwrap().spec {
+        ResourceSpec::Firewall { inbound, .. } => {
+            inbound.iter().map(|r| (r.port, r.source.clone())).collect()
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_web_port_gets_a_listener_and_ssh_comes_only_from_ssh_from() {
+    use crate::model::AccessSource;
+    let with_lb = |provider: Provider, ssh_from: Option<Vec<String>>| {
+        let mut r = brief_request(provider);
+        r.components[0].ports = Some(vec![22, 80, 443]);
+        r.components[0].ssh_from = ssh_from;
+        r.components
+            .push(component("lb", ResourceKind::LoadBalancer));
+        super::plan(&r).unwrap()
+    };
+    let plan = with_lb(Provider::Digitalocean, None);
+    assert_eq!(
+        listeners_of(&plan, "shop-lb"),
+        [(80, "http".to_string()), (443, "https".to_string())]
+    );
+    let inbound = inbound_of(&plan, "shop-do-web-fw");
+    assert!(!inbound.iter().any(|(port, _)| *port == 22), "{inbound:?}");
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("port 22 is not opened")),
+        "{:?}",
+        plan.warnings
+    );
+    assert!(plan.warnings.iter().any(|w| w.contains("TLS passthrough")));
+
+    let plan = with_lb(Provider::Aws, Some(vec!["203.0.113.0/24".into()]));
+    assert_eq!(
+        listeners_of(&plan, "shop-lb"),
+        [(80, "tcp".to_string()), (443, "tcp".to_string())]
+    );
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("network load balancer with TCP listeners")),
+        "{:?}",
+        plan.warnings
+    );
+    let inbound = inbound_of(&plan, "shop-aws-web-sg");
+    assert!(inbound.contains(&(22, AccessSource::Addresses("203.0.113.0/24".into()))));
+    assert!(inbound.contains(&(443, AccessSource::Resource("shop-aws-lb-sg".into()))));
+    assert!(
+        !inbound
+            .iter()
+            .any(|(p, s)| *p == 22 && *s != AccessSource::Addresses("203.0.113.0/24".into())),
+        "{inbound:?}"
+    );
+    assert_eq!(
+        inbound_of(&plan, "shop-aws-lb-sg"),
+        [(80, AccessSource::Anywhere), (443, AccessSource::Anywhere)]
+    );
+
+    let mut r = brief_request(Provider::Aws);
+    r.components[0].ssh_from = Some(vec!["anywhere".into()]);
+    assert_eq!(error_of(&r).field, "components[0].ssh_from[0]");
+    let mut r = brief_request(Provider::Aws);
+    r.components.push(Component {
+        ports: Some(vec![22]),
+        ..component("lb", ResourceKind::LoadBalancer)
+    });
+    assert_eq!(error_of(&r).field, "components[2].ports");
+}
+
+#[test]
+fn a_database_serves_only_the_components_it_names() {
+    // Disaster recovery: one stack per cloud. Each database serves its own web tier only.
+    let r = DeploymentRequest {
+        name: Some("dr".into()),
+        provider: None,
+        regions: Default::default(),
+        components: vec![
+            Component {
+                provider: Some(Provider::Aws),
+                ..component("web-aws", ResourceKind::WebServer)
+            },
+            Component {
+                provider: Some(Provider::Digitalocean),
+                ..component("web-do", ResourceKind::WebServer)
+            },
+            Component {
+                provider: Some(Provider::Aws),
+                serves: Some(vec!["web-aws".into()]),
+                ..component("db-aws", ResourceKind::Database)
+            },
+            Component {
+                provider: Some(Provider::Digitalocean),
+                serves: Some(vec!["web-do".into()]),
+                ..component("db-do", ResourceKind::Database)
+            },
+        ],
+    };
+    let plan = super::plan(&r).unwrap();
+    match &plan.resource("dr-db-aws").unwrap().spec {
+        ResourceSpec::Database {
+            public,
+            allowed_from,
+            ..
+        } => {
+            assert!(!*public, "RDS must stay private");
+            assert_eq!(allowed_from, &["dr-web-aws"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &plan.resource("dr-db-do").unwrap().spec {
+        ResourceSpec::Database { allowed_from, .. } => assert_eq!(allowed_from, &["dr-web-do"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        !plan.warnings.iter().any(|w| w.contains("another cloud")),
+        "{:?}",
+        plan.warnings
+    );
+    // Without serves, today's rule: every web server, so RDS is made public for the droplet.
+    let mut default_rule = r.clone();
+    for c in &mut default_rule.components {
+        c.serves = None;
+    }
+    match &super::plan(&default_rule)
+        .unwrap()
+        .resource("dr-db-aws")
+        .unwrap()
+        .spec
+    {
+        ResourceSpec::Database { public, .. } => assert!(*public),
+        other => panic!("{other:?}"),
+    }
+    let mut wrong = r.clone();
+    wrong.components[2].serves = Some(vec!["db-do".into()]);
+    let err = error_of(&wrong);
+    assert_eq!(err.field, "components[2].serves[0]");
+    assert!(err.message.contains("web-aws, web-do"), "{}", err.message);
+}

@@ -50,6 +50,8 @@ pub struct ProviderSide {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_monthly: Option<f64>,
     pub lines: Vec<LineItem>,
+    /// This provider's plan and estimate warnings (each plan's own, never another's).
+    pub warnings: Vec<String>,
 }
 
 /// One provider's outcome while comparing.
@@ -57,6 +59,18 @@ struct Side {
     provider: Provider,
     estimate: Option<Estimate>,
     error: Option<String>,
+    warnings: Vec<String>,
+}
+
+/// A plan's warnings, then its estimate's, each once.
+fn plan_warnings(plan: &Plan, est: &Estimate) -> Vec<String> {
+    let mut warnings: Vec<String> = Vec::new();
+    for item in plan.warnings.iter().chain(&est.warnings) {
+        if !warnings.contains(item) {
+            warnings.push(item.clone());
+        }
+    }
+    warnings
 }
 
 impl Side {
@@ -85,6 +99,8 @@ pub struct MixOption {
     /// Set when the mix spans both clouds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_caveat: Option<String>,
+    /// The mix's own plan and estimate warnings.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -102,7 +118,6 @@ pub struct Comparison {
     pub assumptions: Vec<String>,
     /// How the requirements were carried over to each provider (sizes, regions, node counts).
     pub notes: Vec<String>,
-    pub warnings: Vec<String>,
 }
 
 /// Compares the providers for `request`. Also returns every plan it made, so a caller can keep them.
@@ -113,7 +128,6 @@ pub fn compare(
     today: NaiveDate,
 ) -> Result<(Comparison, Vec<Plan>), PricingError> {
     let mut notes = Vec::new();
-    let mut warnings = Vec::new();
     let mut assumptions: Vec<String> = Vec::new();
     let mut sides = Vec::new();
     let mut plans = Vec::new();
@@ -124,18 +138,14 @@ pub fn compare(
         match planner::plan(&translated) {
             Ok(plan) => {
                 let est = estimate(&plan, prices, usage, today)?;
-                for (all, new) in [
-                    (&mut warnings, &est.warnings),
-                    (&mut assumptions, &est.assumptions),
-                ] {
-                    for item in new {
-                        if !all.contains(item) {
-                            all.push(item.clone());
-                        }
+                for item in &est.assumptions {
+                    if !assumptions.contains(item) {
+                        assumptions.push(item.clone());
                     }
                 }
                 sides.push(Side {
                     provider,
+                    warnings: plan_warnings(&plan, &est),
                     estimate: Some(est),
                     error: None,
                 });
@@ -145,6 +155,7 @@ pub fn compare(
                 provider,
                 estimate: None,
                 error: Some(e.to_string()),
+                warnings: vec![],
             }),
         }
     }
@@ -154,7 +165,7 @@ pub fn compare(
             .filter_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.provider)))
             .collect();
         return Err(PricingError::Plan(planner::PlanError {
-            field: "request".to_string(),
+            field: "components".to_string(),
             message: format!(
                 "neither provider can serve these requirements ({})",
                 reasons.join("; ")
@@ -190,11 +201,6 @@ pub fn compare(
                         ));
                     }
                     let option = mix_option(request, &assigned, &plan, &est, best_total);
-                    for item in plan.warnings.iter().chain(&est.warnings) {
-                        if !warnings.contains(item) {
-                            warnings.push(item.clone());
-                        }
-                    }
                     for item in &est.assumptions {
                         if !assumptions.contains(item) {
                             assumptions.push(item.clone());
@@ -232,6 +238,7 @@ pub fn compare(
             plan_id: side.estimate.as_ref().map(|e| e.plan_id.clone()),
             error: side.error,
             lines: side.estimate.map(|e| e.lines).unwrap_or_default(),
+            warnings: side.warnings,
         })
         .collect();
     Ok((
@@ -246,7 +253,6 @@ pub fn compare(
             usage: usage.echo(),
             assumptions,
             notes,
-            warnings,
         },
         plans,
     ))
@@ -349,52 +355,7 @@ fn carry_over(c: &Component, provider: Provider, notes: &mut Vec<String>) -> Com
         }
         _ => {}
     }
-    if c.kind == ResourceKind::Database
-        && let Some(storage) = c.storage_gb
-    {
-        adjust_database_storage(&mut out, provider, storage, notes);
-    }
     out
-}
-
-/// RDS needs at least 20 GB; a DigitalOcean size includes a fixed amount that cannot be lowered.
-fn adjust_database_storage(
-    out: &mut Component,
-    provider: Provider,
-    storage: u32,
-    notes: &mut Vec<String>,
-) {
-    let name = &out.name;
-    match provider {
-        Provider::Aws if storage < 20 => {
-            out.storage_gb = Some(20);
-            notes.push(format!(
-                "{name}: RDS storage starts at 20 GB; compared with 20 GB"
-            ));
-        }
-        Provider::Digitalocean => {
-            let size = match &out.size {
-                Some(slug) => mapping::find_size(provider, ResourceKind::Database, slug).ok(),
-                None => mapping::pick_size(
-                    provider,
-                    ResourceKind::Database,
-                    out.vcpus.unwrap_or(1),
-                    out.memory_gb.unwrap_or(1.0),
-                )
-                .ok(),
-            };
-            if let Some(size) = size
-                && storage < size.disk_gb
-            {
-                out.storage_gb = None;
-                notes.push(format!(
-                    "{name}: {} includes {} GB of storage (more than the {storage} GB asked for)",
-                    size.slug, size.disk_gb
-                ));
-            }
-        }
-        Provider::Aws => {}
-    }
 }
 
 fn component_rows(
@@ -678,6 +639,7 @@ fn mix_option(
         cross_cloud_monthly: cross as f64 / 1e6,
         cross_cloud_lines,
         versus_cheapest_single: (cents(est.total_monthly) - cents(best_total)) as f64 / 1e6,
+        warnings: plan_warnings(plan, est),
         latency_caveat: Some(format!(
             "the clouds talk over the public internet ({}): every database or cache query pays the round trip between them — about 1-2 ms within one metro area, tens of ms across regions — plus TLS setup, egress charges on both sides and two providers' failure modes",
             regions.join(" and ")

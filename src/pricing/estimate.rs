@@ -11,8 +11,9 @@ use super::PricingError;
 use super::catalog::{AWS_HOME_REGION, PriceEntry, Prices, Unit};
 use super::usage::{Backups, Usage, UsageEcho};
 use crate::mapping;
-use crate::model::{Engine, Plan, PlannedResource, Provider, ResourceKind, ResourceSpec};
-use crate::model::{Micros, Qty};
+use crate::model::{
+    Engine, ListenerRule, Micros, Plan, PlannedResource, Provider, Qty, ResourceKind, ResourceSpec,
+};
 
 /// AWS's (and Infracost's) hours in a month.
 pub const AWS_HOURS_PER_MONTH: i64 = 730;
@@ -734,6 +735,15 @@ impl<'a> Ctx<'a> {
                     format!("RDS gp3 storage, {storage_gb} GB"),
                     gb(*storage_gb),
                 )?;
+                // rift has RDS manage the master password, which lives in Secrets Manager.
+                self.add_aws(
+                    &owner,
+                    region,
+                    "secretsmanager/secret",
+                    LineCategory::Hidden,
+                    "master password kept by RDS in Secrets Manager (one secret)".to_string(),
+                    Qty::whole(1),
+                )?;
                 if *nodes >= 2 {
                     self.add_aws(
                         &owner,
@@ -777,14 +787,20 @@ impl<'a> Ctx<'a> {
                 )?;
                 self.aws_cross_cloud(r, &owner, shares);
             }
-            ResourceSpec::LoadBalancer { .. } => {
-                // The planner gives every load balancer HTTP listeners, which an ALB serves.
+            ResourceSpec::LoadBalancer { listeners, .. } => {
+                // TCP listeners make it a network load balancer (the planner's choice for 443), priced by NLCU.
+                let (key, name, capacity, unit) = if ListenerRule::network_load_balancer(listeners)
+                {
+                    ("nlb", "Network Load Balancer", "nlb/nlcu", "NLCUs")
+                } else {
+                    ("alb", "Application Load Balancer", "alb/lcu", "LCUs")
+                };
                 self.add_aws(
                     &owner,
                     region,
-                    "alb/hour",
+                    &format!("{key}/hour"),
                     LineCategory::Resource,
-                    "Application Load Balancer".to_string(),
+                    name.to_string(),
                     Qty::whole(1),
                 )?;
                 self.add_aws(
@@ -800,9 +816,9 @@ impl<'a> Ctx<'a> {
                     self.add_aws(
                         &owner,
                         region,
-                        "alb/lcu",
+                        capacity,
                         LineCategory::Usage,
-                        format!("{} LCUs on average", fmt_qty(qty)),
+                        format!("{} {unit} on average", fmt_qty(qty)),
                         qty,
                     )?;
                 }

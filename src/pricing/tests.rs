@@ -154,8 +154,12 @@ fn brief_example_on_aws_line_by_line() {
     // The instance's EBS root volume (20 GB gp3 by default) is billed too.
     let root = line(&est, "aws/us-east-1/ebs/gp3");
     assert_eq!((root.quantity, root.monthly), (20.0, 1.60));
-    assert_eq!(est.lines.len(), 5, "{:#?}", est.lines);
-    assert_eq!(est.total_monthly, 90.48);
+    // RDS keeps the master password in Secrets Manager: one secret.
+    let secret = line(&est, "aws/us-east-1/secretsmanager/secret");
+    assert_eq!((secret.quantity, secret.monthly), (1.0, 0.40));
+    assert_eq!(secret.category, LineCategory::Hidden);
+    assert_eq!(est.lines.len(), 6, "{:#?}", est.lines);
+    assert_eq!(est.total_monthly, 90.88);
     assert_eq!(
         Micros::from_dollars(est.total_monthly).unwrap().0,
         lines_sum(&est)
@@ -193,7 +197,7 @@ fn multi_az_doubles_the_instance_and_the_storage() {
         .find(|c| c.component == "db")
         .unwrap()
         .monthly;
-    assert_eq!(db_total, 128.12);
+    assert_eq!(db_total, 128.52);
 }
 
 #[test]
@@ -243,12 +247,28 @@ fn hidden_costs_of_a_load_balanced_aws_deployment() {
         .find(|l| l.component == "lb" && l.catalog_key.ends_with("ipv4/hour"))
         .unwrap();
     assert_eq!((lb_ipv4.quantity, lb_ipv4.monthly), (2.0, 7.30));
-    assert_eq!(line(&est, "aws/us-east-1/alb/hour").monthly, 16.43);
-    let lcu = line(&est, "aws/us-east-1/alb/lcu");
+    // The web servers serve 443, so the load balancer is an NLB (TCP listeners, TLS passed through): NLCUs.
+    assert_eq!(line(&est, "aws/us-east-1/nlb/hour").monthly, 16.43);
+    let nlcu = line(&est, "aws/us-east-1/nlb/nlcu");
     assert_eq!(
-        (lcu.quantity, lcu.monthly, lcu.category),
-        (2.0, 11.68, LineCategory::Usage)
+        (nlcu.quantity, nlcu.monthly, nlcu.category),
+        (2.0, 8.76, LineCategory::Usage)
     );
+    // Plain HTTP gets an ALB, priced by LCU.
+    let http_only = DeploymentRequest {
+        components: vec![
+            Component {
+                ports: Some(vec![80]),
+                ..component("web", ResourceKind::WebServer)
+            },
+            component("lb", ResourceKind::LoadBalancer),
+        ],
+        ..brief(Provider::Aws)
+    };
+    let (_, alb) = priced(&http_only, &usage);
+    assert_eq!(line(&alb, "aws/us-east-1/alb/hour").monthly, 16.43);
+    let lcu = line(&alb, "aws/us-east-1/alb/lcu");
+    assert_eq!((lcu.quantity, lcu.monthly), (2.0, 11.68));
     // Private web servers need a NAT gateway (and its address) to reach the internet.
     assert_eq!(line(&est, "aws/us-east-1/nat/hour").monthly, 32.85);
     assert_eq!(line(&est, "aws/us-east-1/nat/gb").monthly, 4.50);
@@ -438,7 +458,7 @@ fn compare_prices_the_brief_on_both_providers_and_finds_the_mix() {
             .unwrap()
     };
     assert_eq!(side(Provider::Digitalocean).total_monthly, Some(84.0));
-    assert_eq!(side(Provider::Aws).total_monthly, Some(90.48));
+    assert_eq!(side(Provider::Aws).total_monthly, Some(90.88));
     assert_eq!(comparison.cheapest_single, Some(Provider::Digitalocean));
     let web = comparison
         .components
@@ -459,7 +479,7 @@ fn compare_prices_the_brief_on_both_providers_and_finds_the_mix() {
         .find(|c| c.component == "db")
         .unwrap();
     // db.t3.medium $52.56 + 20 GB storage $2.30
-    assert_eq!(db.aws.as_ref().unwrap().monthly, 54.86);
+    assert_eq!(db.aws.as_ref().unwrap().monthly, 55.26);
     assert_eq!(db.cheaper, Some(Provider::Aws));
     // Web on DigitalOcean, database on AWS: RDS must then be reachable, which costs a public address.
     let mix = comparison.cheapest_mix.as_ref().unwrap();
@@ -472,9 +492,9 @@ fn compare_prices_the_brief_on_both_providers_and_finds_the_mix() {
     };
     assert_eq!(provider_of("web"), Provider::Digitalocean);
     assert_eq!(provider_of("db"), Provider::Aws);
-    // $24 droplet + $52.56 RDS + $2.30 storage + $3.65 for the RDS public address
-    assert_eq!(mix.total_monthly, 82.51);
-    assert_eq!(mix.versus_cheapest_single, -1.49);
+    // $24 droplet + $52.56 RDS + $2.30 storage + $0.40 master password secret + $3.65 for the RDS public address
+    assert_eq!(mix.total_monthly, 82.91);
+    assert_eq!(mix.versus_cheapest_single, -1.09);
     assert!(
         mix.latency_caveat
             .as_deref()
@@ -611,10 +631,17 @@ fn the_mix_never_splits_a_cache_from_its_web_server() {
             "{mix:?}"
         );
     }
+    let all_warnings = |c: &Comparison| -> Vec<String> {
+        c.providers
+            .iter()
+            .flat_map(|s| s.warnings.clone())
+            .chain(c.cheapest_mix.iter().flat_map(|m| m.warnings.clone()))
+            .collect()
+    };
     assert!(
-        !comparison.warnings.iter().any(|w| w.contains("VPN")),
+        !all_warnings(&comparison).iter().any(|w| w.contains("VPN")),
         "{:?}",
-        comparison.warnings
+        all_warnings(&comparison)
     );
 
     // With a database as well, the database may move; the cache stays with the web server.
@@ -625,28 +652,37 @@ fn the_mix_never_splits_a_cache_from_its_web_server() {
     assert_eq!(assigned_to(mix, "web"), Provider::Digitalocean);
     assert_eq!(assigned_to(mix, "cache"), Provider::Digitalocean);
     assert_eq!(assigned_to(mix, "db"), Provider::Aws);
-    // The mix plan's warnings reach the comparison.
+    // The mix plan's warnings are the mix's, and only the mix's: a single-provider plan does not carry them.
     let mix_plan = plans.iter().find(|p| p.plan_id == mix.plan_id).unwrap();
     assert!(!mix_plan.warnings.is_empty());
     for warning in &mix_plan.warnings {
         assert!(
-            comparison.warnings.contains(warning),
+            mix.warnings.contains(warning),
             "{warning} missing from {:?}",
-            comparison.warnings
+            mix.warnings
         );
     }
-    assert!(
-        comparison
-            .warnings
+    let cross_cloud = |w: &String| w.starts_with("db: clients in another cloud");
+    assert!(mix.warnings.iter().any(cross_cloud), "{:?}", mix.warnings);
+    for side in &comparison.providers {
+        assert!(
+            !side.warnings.iter().any(cross_cloud),
+            "{}: {:?}",
+            side.provider,
+            side.warnings
+        );
+        let side_plan = plans
             .iter()
-            .any(|w| w.starts_with("db: clients in another cloud")),
-        "{:?}",
-        comparison.warnings
-    );
+            .find(|p| Some(&p.plan_id) == side.plan_id.as_ref())
+            .unwrap();
+        for warning in &side_plan.warnings {
+            assert!(side.warnings.contains(warning), "{warning}");
+        }
+    }
     assert!(
-        !comparison.warnings.iter().any(|w| w.contains("VPN")),
+        !all_warnings(&comparison).iter().any(|w| w.contains("VPN")),
         "{:?}",
-        comparison.warnings
+        all_warnings(&comparison)
     );
 }
 
@@ -694,9 +730,9 @@ fn a_mix_whose_cache_would_need_a_vpn_gives_way_to_a_valid_one() {
     let mix_plan = plans.iter().find(|p| p.plan_id == mix.plan_id).unwrap();
     assert!(!mix_plan.warnings.iter().any(|w| w.contains("VPN")));
     assert!(
-        !comparison.warnings.iter().any(|w| w.contains("VPN")),
+        !mix.warnings.iter().any(|w| w.contains("VPN")),
         "{:?}",
-        comparison.warnings
+        mix.warnings
     );
     assert!(
         comparison
@@ -708,12 +744,11 @@ fn a_mix_whose_cache_would_need_a_vpn_gives_way_to_a_valid_one() {
     );
     // The cache admits the EC2 instance through its firewall, and the comparison says so.
     assert!(
-        comparison
-            .warnings
+        mix.warnings
             .iter()
             .any(|w| w.starts_with("cache: clients in another cloud")),
         "{:?}",
-        comparison.warnings
+        mix.warnings
     );
 }
 

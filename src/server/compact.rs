@@ -34,50 +34,29 @@ pub fn compact<S: Send + Sync + 'static>(router: ToolRouter<S>) -> ToolRouter<S>
             compact_output(std::sync::Arc::make_mut(output));
         }
     }
-    // An argument that takes another tool's whole input (estimate_cost's `request` is plan_deployment's
-    // arguments) keeps its shape, but its fields are documented once, in that tool.
-    let whole_inputs: Vec<Value> = routes
-        .iter()
-        .map(|r| undocumented(&Value::Object((*r.attr.input_schema).clone())))
-        .collect();
     let mut compacted = ToolRouter::new();
     for mut route in routes {
-        let input = std::sync::Arc::make_mut(&mut route.attr.input_schema);
-        if let Some(Value::Object(properties)) = input.get_mut("properties") {
-            for property in properties.values_mut() {
-                if whole_inputs.contains(&undocumented(property)) {
-                    strip_nested_descriptions(property);
-                }
-            }
+        // MCP 2025-06-18 shows a tool's top-level title; older clients read annotations.title. One source.
+        if route.attr.title.is_none() {
+            route.attr.title = route
+                .attr
+                .annotations
+                .as_ref()
+                .and_then(|a| a.title.clone());
         }
         compacted.add_route(route);
     }
     compacted
 }
 
-/// A schema without its descriptions and defaults: what it accepts, not how it is explained.
-fn undocumented(schema: &Value) -> Value {
-    let mut copy = schema.clone();
-    if let Value::Object(map) = &mut copy {
-        visit(map, &mut |s| strip_keywords(s, &["description", "default"]));
-    }
-    copy
-}
-
-/// Drops the descriptions inside a schema, keeping its own (which says what the argument is for).
-fn strip_nested_descriptions(schema: &mut Value) {
-    let Value::Object(map) = schema else {
-        return;
-    };
-    let own = map.remove("description");
-    visit(map, &mut |s| strip_keywords(s, &["description"]));
-    if let Some(own) = own {
-        map.insert("description".into(), own);
-    }
-}
-
 fn compact_input(schema: &mut JsonObject) {
     visit(schema, &mut |s| strip_keywords(s, NOISE_IN_INPUT));
+    // `"default": null` on an optional string only says it may be left out, and contradicts its type.
+    visit(schema, &mut |s| {
+        if s.get("default").is_some_and(Value::is_null) {
+            s.remove("default");
+        }
+    });
     // A shared type's own doc ("A cloud rift can plan for") repeats what the property using it says.
     if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
         for def in defs.values_mut() {

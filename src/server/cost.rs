@@ -7,34 +7,83 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Args, RiftServer};
-use crate::model::{DeploymentRequest, Plan, Provider};
+use crate::model::{Component, DeploymentRequest, Plan, Provider, Regions};
 use crate::planner;
 use crate::pricing::refresh::{self, DigitalOceanSource, RefreshOptions, RefreshReport};
-use crate::pricing::{self, Comparison, Estimate, PricingError, Usage, UsageInput};
+use crate::pricing::{self, Comparison, Estimate, Usage, UsageInput};
 
-/// Exactly one of plan_id and request, plus optional usage.
+// The cost tools take the requirements exactly where and as plan_deployment does — at the top level, field for
+// field (a test holds the schemas equal) — with plan_id and usage beside them, so an agent learns one shape.
+
+/// A plan_id, or the requirements as plan_deployment takes them; plus optional usage.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EstimateCostArgs {
-    /// A plan_id from plan_deployment.
+    /// A plan_id from plan_deployment, instead of the requirements.
     #[serde(default)]
     pub plan_id: Option<String>,
-    /// Or the requirements, as plan_deployment takes them.
+    /// Project or deployment name: lowercase letters, digits and hyphens. Prefixes every resource name.
     #[serde(default)]
-    pub request: Option<DeploymentRequest>,
+    pub name: Option<String>,
+    /// Default provider for components that do not name one.
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    /// Default region per provider, e.g. {"aws": "us-east-1", "digitalocean": "nyc3"}.
+    #[serde(default)]
+    pub regions: Regions,
+    /// What to deploy: at least one component.
+    #[serde(default)]
+    pub components: Option<Vec<Component>>,
     /// Usage for traffic-based charges; without it they are left out (and the estimate says so).
     #[serde(default)]
     pub usage: Option<UsageInput>,
 }
 
+/// The requirements as plan_deployment takes them (providers are overridden per side), plus optional usage.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompareProvidersArgs {
-    /// The requirements, as plan_deployment takes them; providers are overridden per side.
-    pub request: DeploymentRequest,
+    /// Project or deployment name: lowercase letters, digits and hyphens. Prefixes every resource name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Default provider for components that do not name one.
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    /// Default region per provider, e.g. {"aws": "us-east-1", "digitalocean": "nyc3"}.
+    #[serde(default)]
+    pub regions: Regions,
+    /// What to deploy: at least one component.
+    pub components: Vec<Component>,
     /// Usage for traffic-based charges, as for estimate_cost.
     #[serde(default)]
     pub usage: Option<UsageInput>,
+}
+
+impl EstimateCostArgs {
+    /// The requirements, when any field of them was given.
+    fn request(&self) -> Option<DeploymentRequest> {
+        let given = self.name.is_some()
+            || self.provider.is_some()
+            || self.regions != Regions::default()
+            || self.components.is_some();
+        given.then(|| DeploymentRequest {
+            name: self.name.clone(),
+            provider: self.provider,
+            regions: self.regions.clone(),
+            components: self.components.clone().unwrap_or_default(),
+        })
+    }
+}
+
+impl CompareProvidersArgs {
+    fn request(&self) -> DeploymentRequest {
+        DeploymentRequest {
+            name: self.name.clone(),
+            provider: self.provider,
+            regions: self.regions.clone(),
+            components: self.components.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -55,7 +104,7 @@ fn today() -> chrono::NaiveDate {
 #[tool_router(router = cost_router, vis = "pub(super)")]
 impl RiftServer {
     #[tool(
-        description = "Monthly cost of a plan (plan_id) or of requirements (request, as for plan_deployment), line by line with each price's catalog source and date, including hidden costs (public IPv4, NAT, storage, standbys, Multi-AZ); totals per provider. Traffic-based charges need usage: a profile (small, medium, large) or numbers.",
+        description = "Monthly cost of a plan (plan_id) or of requirements (the same fields as plan_deployment), line by line with each price's catalog source and date, including hidden costs (public IPv4, NAT, storage, standbys, Multi-AZ); totals per provider. Traffic-based charges need usage: a profile (small, medium, large) or numbers.",
         annotations(
             title = "Estimate cost",
             read_only_hint = true,
@@ -68,7 +117,7 @@ impl RiftServer {
         &self,
         Parameters(Args(args)): Parameters<Args<EstimateCostArgs>>,
     ) -> Result<Json<Estimate>, String> {
-        let plan = self.plan_for(args.plan_id, args.request)?;
+        let plan = self.plan_for(args.plan_id.clone(), args.request())?;
         let usage = Usage::from_input(args.usage.as_ref(), "usage").map_err(|e| e.to_string())?;
         let prices = self.state.prices.current().map_err(|e| e.to_string())?;
         pricing::estimate(&plan, &prices, &usage, today())
@@ -77,7 +126,7 @@ impl RiftServer {
     }
 
     #[tool(
-        description = "Requirements (as for plan_deployment) planned and priced on DigitalOcean and on AWS side by side, per component and in total, line by line, plus the cheapest valid mix with its cross-cloud transfer cost and latency caveat. Stores each side's plan. Optional usage as for estimate_cost.",
+        description = "Requirements (the same fields as plan_deployment) planned and priced on DigitalOcean and on AWS side by side, per component and in total, line by line, plus the cheapest valid mix with its cross-cloud transfer cost and latency caveat. Stores each side's plan. Optional usage as for estimate_cost.",
         annotations(
             title = "Compare providers",
             read_only_hint = true,
@@ -92,11 +141,8 @@ impl RiftServer {
     ) -> Result<Json<Comparison>, String> {
         let usage = Usage::from_input(args.usage.as_ref(), "usage").map_err(|e| e.to_string())?;
         let prices = self.state.prices.current().map_err(|e| e.to_string())?;
-        let (comparison, plans) = pricing::compare(&args.request, &prices, &usage, today())
-            .map_err(|e| match e {
-                PricingError::Plan(e) => format!("request.{e}"),
-                other => other.to_string(),
-            })?;
+        let (comparison, plans) = pricing::compare(&args.request(), &prices, &usage, today())
+            .map_err(|e| e.to_string())?;
         for plan in plans {
             self.state.plans.insert(plan);
         }
@@ -149,7 +195,7 @@ impl RiftServer {
         match (plan_id, request) {
             (Some(id), _) => self.stored_plan(&id),
             (None, Some(request)) => {
-                let plan = planner::plan(&request).map_err(|e| format!("request.{e}"))?;
+                let plan = planner::plan(&request).map_err(|e| e.to_string())?;
                 self.state.plans.insert(plan.clone());
                 Ok(plan)
             }
@@ -158,11 +204,14 @@ impl RiftServer {
     }
 }
 
-const NEITHER: &str = "give plan_id (from plan_deployment) or request (the requirements, as plan_deployment takes them)";
+const NEITHER: &str = "give plan_id (from plan_deployment) or the requirements (name, provider, regions, components), as plan_deployment takes them";
 
 fn check_one_of(plan_id: Option<&str>, request: Option<&DeploymentRequest>) -> Result<(), String> {
     match (plan_id, request) {
-        (Some(_), Some(_)) => Err("give either plan_id or request, not both".to_string()),
+        (Some(_), Some(_)) => Err(
+            "give either plan_id or the requirements (name, provider, regions, components), not both"
+                .to_string(),
+        ),
         (None, None) => Err(NEITHER.to_string()),
         _ => Ok(()),
     }

@@ -13,6 +13,7 @@ mod progress;
 mod projects;
 mod provisioning;
 mod sessions;
+mod stdio;
 mod terraform;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -143,8 +144,10 @@ impl RiftServer {
         self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), ServeError> {
+        let (stdin, stdout) = rmcp::transport::stdio();
+        let (transport, writer) = stdio::front(stdin, stdout);
         let running = self
-            .serve(rmcp::transport::stdio())
+            .serve(transport)
             .await
             .map_err(|e| ServeError::Start(e.to_string()))?;
         let cancel = running.cancellation_token();
@@ -154,6 +157,9 @@ impl RiftServer {
             }
             () = shutdown => cancel.cancel(),
         }
+        // The session is over: what it wrote last still has to reach stdout (bounded, should a stopped
+        // session's writer linger).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
         Ok(())
     }
 }

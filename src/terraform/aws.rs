@@ -483,6 +483,11 @@ fn ingress_source(
             name.clone(),
             ("cidr_ipv4", network_range(ctx, r, name)?.into()),
         )),
+        AccessSource::Addresses(cidr) => Ok((
+            cidr.clone(),
+            cidr.replace(['.', '/'], "-"),
+            ("cidr_ipv4", cidr.clone().into()),
+        )),
         AccessSource::Resource(name) => {
             let src = ctx.get(r, name)?;
             let referenced = |sg: &PlannedResource| {
@@ -627,7 +632,7 @@ fn instance(
     }
 }
 
-/// An application load balancer in the public subnets of two zones, a target group per target port with the
+/// An application (or, with TCP listeners, a network) load balancer in the public subnets of two zones, a target group per target port with the
 /// instances attached, and a listener per port.
 fn load_balancer(
     ctx: &Ctx,
@@ -640,12 +645,21 @@ fn load_balancer(
     let id = hcl::identifier(&r.name);
     let (net, subnets) = subnets_of(ctx, r, network)?;
     let public = two_zones(r, subnets.iter().filter(|s| s.public).collect())?;
-    if let Some(other) = listeners.iter().find(|l| l.protocol != "http") {
+    // TCP listeners make it a network load balancer (TLS passes through to the instances); HTTP ones an
+    // application load balancer. One kind per load balancer.
+    let network_lb = ListenerRule::network_load_balancer(listeners);
+    let (lb_type, protocol) = if network_lb {
+        ("network", "TCP")
+    } else {
+        ("application", "HTTP")
+    };
+    let wanted = protocol.to_ascii_lowercase();
+    if let Some(other) = listeners.iter().find(|l| l.protocol != wanted) {
         return Err(invalid(
             &r.name,
             format!(
-                "an application load balancer listener here is HTTP; \"{}\" on port {} would need a certificate (https) or a network load balancer (tcp)",
-                other.protocol, other.port
+                "listener {} is \"{}\" but this {lb_type} load balancer's listeners are {wanted}; give every listener one protocol",
+                other.port, other.protocol
             ),
         ));
     }
@@ -660,7 +674,7 @@ fn load_balancer(
                 naming::aws_identifier(&ctx.plan.name, &r.name, naming::LOAD_BALANCER_NAME_MAX),
             )
             .attr("internal", false)
-            .attr("load_balancer_type", "application")
+            .attr("load_balancer_type", lb_type)
             .attr("security_groups", groups)
             .attr("subnets", subnet_ids(&public))
             .attr("tags", aws_tags(ctx, &r.name)),
@@ -690,15 +704,17 @@ fn load_balancer(
                     naming::target_group_name(&ctx.plan.name, &r.name, *port),
                 )
                 .attr("port", *port)
-                .attr("protocol", "HTTP")
+                .attr("protocol", protocol)
                 .attr("target_type", "instance")
                 .attr("vpc_id", id_of("aws_vpc", &net.name))
-                .block(
+                .block(if network_lb {
+                    Block::new("health_check", &[]).attr("protocol", "TCP")
+                } else {
                     Block::new("health_check", &[])
                         .attr("protocol", "HTTP")
                         .attr("path", "/")
-                        .attr("matcher", "200-399"),
-                )
+                        .attr("matcher", "200-399")
+                })
                 .attr("tags", aws_tags(ctx, &group_name)),
         )?;
         for server in &instances {
@@ -729,7 +745,7 @@ fn load_balancer(
                     Traversal::resource("aws_lb", &id).attr("arn"),
                 )
                 .attr("port", l.port)
-                .attr("protocol", "HTTP")
+                .attr("protocol", protocol)
                 .block(
                     Block::new("default_action", &[])
                         .attr("type", "forward")

@@ -262,6 +262,7 @@ fn inbound_rule(
         AccessSource::Network(name) => {
             block.attr("source_addresses", vec![network_range(ctx, r, name)?])
         }
+        AccessSource::Addresses(cidr) => block.attr("source_addresses", vec![cidr.clone()]),
         AccessSource::Resource(name) => {
             let source = ctx.get(r, name)?;
             let source_id = hcl::identifier(&source.name);

@@ -35,7 +35,7 @@ def line(estimate: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 async def test_estimate_of_the_brief_on_digitalocean_is_84_dollars(client: Client) -> None:
-    est = await call_ok(client, "estimate_cost", {"request": brief("digitalocean")})
+    est = await call_ok(client, "estimate_cost", {**brief("digitalocean")})
     assert line(est, "digitalocean/droplet/s-2vcpu-4gb")["monthly"] == 24.0
     assert line(est, "digitalocean/database/db-s-2vcpu-4gb")["monthly"] == 60.0
     assert est["total_monthly"] == 84.0
@@ -44,13 +44,14 @@ async def test_estimate_of_the_brief_on_digitalocean_is_84_dollars(client: Clien
 
 
 async def test_estimate_of_the_brief_on_aws_shows_every_line(client: Client) -> None:
-    est = await call_ok(client, "estimate_cost", {"request": brief("aws")})
+    est = await call_ok(client, "estimate_cost", {**brief("aws")})
     expected = {
         "aws/us-east-1/ec2/t3.medium": 30.37,
         "aws/us-east-1/rds/postgres/db.t3.medium": 52.56,
         "aws/us-east-1/rds/storage/gp3": 2.30,
         "aws/us-east-1/ipv4/hour": 3.65,
         "aws/us-east-1/ebs/gp3": 1.60,
+        "aws/us-east-1/secretsmanager/secret": 0.40,
     }
     for key, monthly in expected.items():
         item = line(est, key)
@@ -77,31 +78,31 @@ async def test_estimate_rejects_bad_input_in_band(client: Client) -> None:
     text = await call_err(client, "estimate_cost", {"plan_id": "plan-000000000000"})
     assert "plan-000000000000" in text and "plan_deployment" in text
     text = await call_err(client, "estimate_cost", {})
-    assert "plan_id" in text and "request" in text
-    text = await call_err(client, "estimate_cost", {"plan_id": "x", "request": brief("aws")})
+    assert "plan_id" in text and "components" in text
+    text = await call_err(client, "estimate_cost", {"plan_id": "x", **brief("aws")})
     assert "not both" in text
-    text = await call_err(client, "estimate_cost", {"request": brief("aws"), "usage": {"lcu": -1}})
+    text = await call_err(client, "estimate_cost", {**brief("aws"), "usage": {"lcu": -1}})
     assert "usage.lcu" in text and "negative" in text
     bad_size = {**brief("aws"), "components": [{"name": "web", "kind": "web_server", "size": "t9.huge"}]}
-    text = await call_err(client, "estimate_cost", {"request": bad_size})
+    text = await call_err(client, "estimate_cost", {**bad_size})
     assert "t9.huge" in text and "t3.medium" in text
     bad_region = {**brief("aws"), "regions": {"aws": "mars-1"}}
-    text = await call_err(client, "estimate_cost", {"request": bad_region})
+    text = await call_err(client, "estimate_cost", {**bad_region})
     assert "mars-1" in text and "us-east-1" in text
 
 
 async def test_another_aws_region_is_priced_with_a_stand_in_warning(client: Client) -> None:
     request = {**brief("aws"), "regions": {"aws": "eu-west-1"}}
-    est = await call_ok(client, "estimate_cost", {"request": request})
+    est = await call_ok(client, "estimate_cost", {**request})
     assert line(est, "aws/us-east-1/ec2/t3.medium")["region"] == "eu-west-1"
     assert any("eu-west-1" in w and "stand-in" in w for w in est["warnings"]), est["warnings"]
 
 
 async def test_compare_providers_side_by_side_and_the_mix(client: Client) -> None:
-    result = await call_ok(client, "compare_providers", {"request": BRIEF, "usage": {"cross_cloud_gb": 300}})
+    result = await call_ok(client, "compare_providers", {**BRIEF, "usage": {"cross_cloud_gb": 300}})
     sides = {s["provider"]: s for s in result["providers"]}
     assert sides["digitalocean"]["total_monthly"] == 84.0
-    assert sides["aws"]["total_monthly"] == 90.48
+    assert sides["aws"]["total_monthly"] == 90.88
     assert {l["catalog_key"] for l in sides["aws"]["lines"]} >= {
         "aws/us-east-1/ec2/t3.medium",
         "aws/us-east-1/rds/postgres/db.t3.medium",
@@ -119,26 +120,27 @@ async def test_compare_providers_side_by_side_and_the_mix(client: Client) -> Non
     assert "round trip" in mix["latency_caveat"]
     # Each side's plan was stored: estimate_cost takes its id.
     est = await call_ok(client, "estimate_cost", {"plan_id": sides["aws"]["plan_id"]})
-    assert est["total_monthly"] == 90.48
+    assert est["total_monthly"] == 90.88
 
 
 async def test_compare_providers_never_splits_a_cache_from_its_web_server(client: Client) -> None:
     request = {**BRIEF, "components": [*BRIEF["components"], {"name": "cache", "kind": "cache", "engine": "valkey"}]}
-    result = await call_ok(client, "compare_providers", {"request": request})
+    result = await call_ok(client, "compare_providers", {**request})
     mix = result["cheapest_mix"]
     assigned = {a["component"]: a["provider"] for a in mix["assignments"]}
     # ElastiCache is reachable only from its own VPC: the cache stays with the droplet.
     assert assigned == {"web": "digitalocean", "db": "aws", "cache": "digitalocean"}
-    # The mix plan's warnings are part of the comparison's.
-    assert any(w.startswith("db: clients in another cloud") for w in result["warnings"]), result["warnings"]
-    assert not any("VPN" in w for w in result["warnings"]), result["warnings"]
+    # The mix plan's warnings are its own, beside its assignments.
+    mix_warnings = result["cheapest_mix"]["warnings"]
+    assert any(w.startswith("db: clients in another cloud") for w in mix_warnings), mix_warnings
+    assert not any("VPN" in w for w in mix_warnings), mix_warnings
     assert "once cross-cloud costs are counted" not in result["recommendation"]
 
 
 async def test_compare_providers_rejects_bad_requirements(client: Client) -> None:
-    text = await call_err(client, "compare_providers", {"request": {"components": []}})
+    text = await call_err(client, "compare_providers", {"components": []})
     assert "components" in text
-    text = await call_err(client, "compare_providers", {"request": BRIEF, "usage": {"transfer_out_gb": -5}})
+    text = await call_err(client, "compare_providers", {**BRIEF, "usage": {"transfer_out_gb": -5}})
     assert "usage.transfer_out_gb" in text
 
 
@@ -185,7 +187,7 @@ async def test_refresh_prices_from_prism_feeds_later_estimates() -> None:
             droplets = report["providers"][0]
             assert droplets["provider"] == "digitalocean" and droplets["prices"] > 0
             assert any("api.digitalocean.com" in w for w in droplets["warnings"]), droplets["warnings"]
-            est = await call_ok(client, "estimate_cost", {"request": brief("digitalocean")})
+            est = await call_ok(client, "estimate_cost", {**brief("digitalocean")})
             assert est["catalog"].get("refreshed"), est["catalog"]
             refreshed = [l for l in est["lines"] if l["source"].startswith("live refresh")]
             embedded = [l for l in est["lines"] if not l["source"].startswith("live refresh")]

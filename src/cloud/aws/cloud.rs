@@ -423,6 +423,7 @@ fn sources(
 ) -> Result<Vec<firewall::Source>, CloudError> {
     match source {
         AccessSource::Anywhere => Ok(vec![firewall::Source::Anywhere]),
+        AccessSource::Addresses(cidr) => Ok(vec![firewall::Source::Cidr(cidr.clone())]),
         AccessSource::Network(name) => {
             let network = ctx.dependencies.get(name).unwrap_or(vpc);
             let cidr = network

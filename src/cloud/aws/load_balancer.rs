@@ -1,4 +1,5 @@
-//! Application Load Balancers: the ALB across two availability zones, one target group per target port, a
+//! Elastic load balancers — application (HTTP listeners) or network (TCP listeners, for TLS passed through) —
+//! across two availability zones, one target group per target port, a
 //! listener per entry port, and the instances registered as targets.
 
 use std::collections::BTreeMap;
@@ -39,9 +40,21 @@ pub async fn create(
     spec: LoadBalancerSpec<'_>,
     progress: &Progress,
 ) -> Result<ResourceRecord, CloudError> {
-    if let Some(rule) = spec.listeners.iter().find(|l| l.protocol != "http") {
+    // TCP listeners (the planner's choice for 443: TLS passes through to the instances) need a network load
+    // balancer; HTTP ones an application load balancer. HTTPS would need an ACM certificate rift does not manage.
+    let network = ListenerRule::network_load_balancer(spec.listeners);
+    let (lb_type, protocol, wanted) = if network {
+        (LoadBalancerTypeEnum::Network, ProtocolEnum::Tcp, "tcp")
+    } else {
+        (
+            LoadBalancerTypeEnum::Application,
+            ProtocolEnum::Http,
+            "http",
+        )
+    };
+    if let Some(rule) = spec.listeners.iter().find(|l| l.protocol != wanted) {
         return Err(CloudError::Invalid(format!(
-            "listener {} is {}: rift's ALBs forward plain HTTP (HTTPS needs an ACM certificate rift does not manage)",
+            "listener {} is {}, but this load balancer's listeners are {wanted}: give every listener one protocol",
             rule.port, rule.protocol
         )));
     }
@@ -53,7 +66,7 @@ pub async fn create(
                 .elbv2
                 .create_load_balancer()
                 .name(&name)
-                .r#type(LoadBalancerTypeEnum::Application)
+                .r#type(lb_type)
                 .scheme(LoadBalancerSchemeEnum::InternetFacing)
                 .set_subnets(Some(spec.subnet_ids.to_vec()))
                 .set_security_groups(Some(spec.security_group_ids.to_vec()))
@@ -74,7 +87,8 @@ pub async fn create(
         if groups.contains_key(&rule.target_port) {
             continue;
         }
-        let group = ensure_target_group(c, tags, spec.vpc_id, rule.target_port).await?;
+        let group =
+            ensure_target_group(c, tags, spec.vpc_id, rule.target_port, protocol.clone()).await?;
         if !spec.targets.is_empty() {
             c.elbv2
                 .register_targets()
@@ -113,7 +127,7 @@ pub async fn create(
             .create_listener()
             .load_balancer_arn(&arn)
             .port(i32::from(rule.port))
-            .protocol(ProtocolEnum::Http)
+            .protocol(protocol.clone())
             .default_actions(forward)
             .set_tags(Some(elb_tags(
                 &tags.part(&format!("listener-{}", rule.port)),
@@ -308,6 +322,7 @@ async fn ensure_target_group(
     tags: &Tags,
     vpc_id: &str,
     port: u16,
+    protocol: ProtocolEnum,
 ) -> Result<String, CloudError> {
     let own = tags.part(&format!("tg-{port}"));
     let name = crate::mapping::naming::target_group_name(&tags.project, &tags.name, port);
@@ -335,11 +350,11 @@ async fn ensure_target_group(
         .elbv2
         .create_target_group()
         .name(&name)
-        .protocol(ProtocolEnum::Http)
+        .set_health_check_path((protocol == ProtocolEnum::Http).then(|| "/".to_string()))
+        .protocol(protocol)
         .port(i32::from(port))
         .vpc_id(vpc_id)
         .target_type(TargetTypeEnum::Instance)
-        .health_check_path("/")
         .set_tags(Some(elb_tags(&own)))
         .send()
         .await

@@ -194,6 +194,10 @@ fn inbound_rule(ctx: &CreateContext, rule: &FirewallRule) -> Result<InboundRule,
             addresses: EVERYWHERE.map(String::from).to_vec(),
             ..Targets::default()
         },
+        AccessSource::Addresses(cidr) => Targets {
+            addresses: vec![cidr.clone()],
+            ..Targets::default()
+        },
         AccessSource::Network(name) => {
             let network = ctx.dependency(name)?;
             let range = network.parts.get("ip_range").cloned().ok_or_else(|| {

@@ -42,6 +42,14 @@ resource "digitalocean_loadbalancer" "shop_lb" {
     target_protocol = "http"
   }
 
+  forwarding_rule {
+    entry_port      = 443
+    entry_protocol  = "https"
+    target_port     = 443
+    target_protocol = "https"
+    tls_passthrough = true
+  }
+
   healthcheck {
     port     = 80
     protocol = "tcp"
