@@ -12,6 +12,7 @@ pub mod logging;
 pub mod mapping;
 pub mod model;
 pub mod planner;
+pub mod plans;
 pub mod policy;
 pub mod pricing;
 pub mod project;

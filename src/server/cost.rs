@@ -6,6 +6,7 @@ use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::error::ToolError;
 use super::{Args, RiftServer};
 use crate::model::{Component, DeploymentRequest, Plan, Provider, Regions};
 use crate::planner;
@@ -116,13 +117,11 @@ impl RiftServer {
     pub async fn estimate_cost(
         &self,
         Parameters(Args(args)): Parameters<Args<EstimateCostArgs>>,
-    ) -> Result<Json<Estimate>, String> {
+    ) -> Result<Json<Estimate>, ToolError> {
         let plan = self.plan_for(args.plan_id.clone(), args.request())?;
-        let usage = Usage::from_input(args.usage.as_ref(), "usage").map_err(|e| e.to_string())?;
-        let prices = self.state.prices.current().map_err(|e| e.to_string())?;
-        pricing::estimate(&plan, &prices, &usage, today())
-            .map(Json)
-            .map_err(|e| e.to_string())
+        let usage = Usage::from_input(args.usage.as_ref(), "usage")?;
+        let prices = self.state.prices.current()?;
+        Ok(Json(pricing::estimate(&plan, &prices, &usage, today())?))
     }
 
     #[tool(
@@ -138,11 +137,10 @@ impl RiftServer {
     pub async fn compare_providers(
         &self,
         Parameters(Args(args)): Parameters<Args<CompareProvidersArgs>>,
-    ) -> Result<Json<Comparison>, String> {
-        let usage = Usage::from_input(args.usage.as_ref(), "usage").map_err(|e| e.to_string())?;
-        let prices = self.state.prices.current().map_err(|e| e.to_string())?;
-        let (comparison, plans) = pricing::compare(&args.request(), &prices, &usage, today())
-            .map_err(|e| e.to_string())?;
+    ) -> Result<Json<Comparison>, ToolError> {
+        let usage = Usage::from_input(args.usage.as_ref(), "usage")?;
+        let prices = self.state.prices.current()?;
+        let (comparison, plans) = pricing::compare(&args.request(), &prices, &usage, today())?;
         for plan in plans {
             self.state.plans.insert(plan);
         }
@@ -162,12 +160,14 @@ impl RiftServer {
     pub async fn refresh_prices(
         &self,
         Parameters(Args(args)): Parameters<Args<RefreshPricesArgs>>,
-    ) -> Result<Json<RefreshReport>, String> {
+    ) -> Result<Json<RefreshReport>, ToolError> {
         let data_dir = self
             .state
             .prices
             .dir()
-            .ok_or("no data directory to write the price overlay to: set RIFT_DATA_DIR")?
+            .ok_or_else(|| {
+                ToolError::new("no data directory to write the price overlay to: set RIFT_DATA_DIR")
+            })?
             .to_path_buf();
         let options = RefreshOptions {
             providers: args.providers.unwrap_or_default(),
@@ -176,9 +176,7 @@ impl RiftServer {
             today: today(),
             digitalocean: DigitalOceanSource::from_env(),
         };
-        let report = refresh::refresh(&options)
-            .await
-            .map_err(|e| e.to_string())?;
+        let report = refresh::refresh(&options).await?;
         self.state.prices.invalidate();
         Ok(Json(report))
     }
@@ -190,29 +188,31 @@ impl RiftServer {
         &self,
         plan_id: Option<String>,
         request: Option<DeploymentRequest>,
-    ) -> Result<Plan, String> {
+    ) -> Result<Plan, ToolError> {
         check_one_of(plan_id.as_deref(), request.as_ref())?;
         match (plan_id, request) {
             (Some(id), _) => self.stored_plan(&id),
             (None, Some(request)) => {
-                let plan = planner::plan(&request).map_err(|e| e.to_string())?;
+                let plan = planner::plan(&request)?;
                 self.state.plans.insert(plan.clone());
                 Ok(plan)
             }
-            (None, None) => Err(NEITHER.to_string()),
+            (None, None) => Err(ToolError::new(NEITHER)),
         }
     }
 }
 
 const NEITHER: &str = "give plan_id (from plan_deployment) or the requirements (name, provider, regions, components), as plan_deployment takes them";
 
-fn check_one_of(plan_id: Option<&str>, request: Option<&DeploymentRequest>) -> Result<(), String> {
+fn check_one_of(
+    plan_id: Option<&str>,
+    request: Option<&DeploymentRequest>,
+) -> Result<(), ToolError> {
     match (plan_id, request) {
-        (Some(_), Some(_)) => Err(
-            "give either plan_id or the requirements (name, provider, regions, components), not both"
-                .to_string(),
-        ),
-        (None, None) => Err(NEITHER.to_string()),
+        (Some(_), Some(_)) => Err(ToolError::new(
+            "give either plan_id or the requirements (name, provider, regions, components), not both",
+        )),
+        (None, None) => Err(ToolError::new(NEITHER)),
         _ => Ok(()),
     }
 }

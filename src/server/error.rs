@@ -6,7 +6,9 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, ErrorData};
 
 use crate::change::ChangeError;
 use crate::planner::PlanError;
+use crate::plans::PlansError;
 use crate::pricing::PricingError;
+use crate::pricing::refresh::RefreshError;
 use crate::project::ProjectError;
 use crate::store::StoreError;
 
@@ -46,6 +48,8 @@ from_domain!(
     ChangeError,
     ProjectError,
     PlanError,
+    PlansError,
     PricingError,
+    RefreshError,
     StoreError
 );

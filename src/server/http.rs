@@ -230,7 +230,7 @@ async fn check_message(
             );
         }
     };
-    if let Err(problem) = envelope_problem(&message) {
+    if let Some(problem) = envelope_problem(&message) {
         return json_rpc_error(
             StatusCode::BAD_REQUEST,
             -32600,
@@ -259,29 +259,27 @@ fn is_json(request: &Request) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Why `message` is not a single JSON-RPC 2.0 request, notification or response.
-fn envelope_problem(message: &Value) -> Result<(), String> {
+/// Why `message` is not a single JSON-RPC 2.0 request, notification or response, if it is not.
+fn envelope_problem(message: &Value) -> Option<&'static str> {
     let Some(fields) = message.as_object() else {
-        return Err(if message.is_array() {
+        return Some(if message.is_array() {
             "batches are not supported (MCP removed JSON-RPC batching in 2025-06-18); send one message per \
              request"
-                .to_string()
         } else {
-            "the body must be a JSON-RPC message object".to_string()
+            "the body must be a JSON-RPC message object"
         });
     };
     if fields.get("jsonrpc") != Some(&json!("2.0")) {
-        return Err("\"jsonrpc\" must be \"2.0\"".to_string());
+        return Some("\"jsonrpc\" must be \"2.0\"");
     }
     let is_call = fields.get("method").is_some_and(Value::is_string);
     let is_answer = fields.contains_key("result") || fields.contains_key("error");
     if !is_call && !is_answer {
-        return Err(
-            "a message needs a \"method\" (request or notification) or a \"result\" or \"error\" (response)"
-                .to_string(),
+        return Some(
+            "a message needs a \"method\" (request or notification) or a \"result\" or \"error\" (response)",
         );
     }
-    Ok(())
+    None
 }
 
 /// A JSON-RPC error with `id: null`: the request's id could not be trusted or there was none.
@@ -408,18 +406,17 @@ mod tests {
     #[test]
     fn envelopes_that_are_not_one_json_rpc_message() {
         let request = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
-        assert_eq!(envelope_problem(&request), Ok(()));
+        assert_eq!(envelope_problem(&request), None);
         assert_eq!(
             envelope_problem(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})),
-            Ok(())
+            None
         );
-        let batch = envelope_problem(&json!([request])).unwrap_err();
+        let batch = envelope_problem(&json!([request])).unwrap();
         assert!(batch.contains("batch"), "{batch}");
-        let old =
-            envelope_problem(&json!({"jsonrpc": "1.0", "id": 1, "method": "ping"})).unwrap_err();
+        let old = envelope_problem(&json!({"jsonrpc": "1.0", "id": 1, "method": "ping"})).unwrap();
         assert!(old.contains("2.0"), "{old}");
-        assert!(envelope_problem(&json!({"jsonrpc": "2.0", "id": 1})).is_err());
-        assert!(envelope_problem(&json!("ping")).is_err());
+        assert!(envelope_problem(&json!({"jsonrpc": "2.0", "id": 1})).is_some());
+        assert!(envelope_problem(&json!("ping")).is_some());
     }
 
     #[test]

@@ -31,7 +31,8 @@ use crate::change::Changes;
 use crate::cloud::Clouds;
 use crate::config::{Settings, ToolGroup};
 use crate::model::Plan;
-use crate::store::{PlanStore, Store};
+use crate::plans::Plans;
+use crate::store::Store;
 
 pub use args::Args;
 pub use error::ToolError;
@@ -47,7 +48,7 @@ its plan_id is what the other tools take. Errors name the field to fix and the v
 /// State shared by every session of one server process.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub plans: PlanStore,
+    pub plans: Plans,
     pub prices: crate::pricing::PriceBook,
     pub settings: Arc<Settings>,
     /// Every mutation's path: proposals, approvals, the engine, the projects (the store opens on first use,
@@ -62,7 +63,7 @@ impl AppState {
         let prices = crate::pricing::PriceBook::default();
         let settings = Arc::new(settings);
         AppState {
-            plans: PlanStore::new(store.clone()),
+            plans: Plans::new(store.clone()),
             changes: Changes::new(store, clouds, prices.clone(), settings.clone()),
             prices,
             settings,
@@ -125,18 +126,8 @@ impl RiftServer {
     }
 
     /// A plan made earlier by `plan_deployment` (or another tool that plans), by id.
-    fn stored_plan(&self, id: &str) -> Result<Plan, String> {
-        self.state.plans.get(id).ok_or_else(|| {
-            let known = self.state.plans.ids();
-            let listed = if known.is_empty() {
-                "none yet".to_string()
-            } else {
-                known.iter().rev().take(5).cloned().collect::<Vec<_>>().join(", ")
-            };
-            format!(
-                "plan_id: unknown plan \"{id}\" (recent plans: {listed}); call plan_deployment first"
-            )
-        })
+    fn stored_plan(&self, id: &str) -> Result<Plan, ToolError> {
+        Ok(self.state.plans.get(id)?)
     }
 
     /// Serves MCP over stdin/stdout until the client closes stdin or `shutdown` resolves.

@@ -5,6 +5,7 @@ use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::error::ToolError;
 use super::{Args, RiftServer};
 use crate::mapping::{self, EngineOffering, KindMapping, ProviderResource, Region, Size};
 use crate::model::{DeploymentRequest, Engine, Plan, Provider, ResourceKind};
@@ -111,7 +112,7 @@ impl RiftServer {
     pub async fn describe_mapping(
         &self,
         Parameters(Args(args)): Parameters<Args<DescribeMappingArgs>>,
-    ) -> Result<Json<MappingDescription>, String> {
+    ) -> Result<Json<MappingDescription>, ToolError> {
         Ok(Json(describe(&args)))
     }
 
@@ -128,8 +129,8 @@ impl RiftServer {
     pub async fn plan_deployment(
         &self,
         Parameters(Args(request)): Parameters<Args<DeploymentRequest>>,
-    ) -> Result<Json<Plan>, String> {
-        let plan = planner::plan(&request).map_err(|e| e.to_string())?;
+    ) -> Result<Json<Plan>, ToolError> {
+        let plan = planner::plan(&request)?;
         self.state.plans.insert(plan.clone());
         Ok(Json(plan))
     }

@@ -47,6 +47,7 @@ macro_rules! create_args {
     ($name:ident, $kind:ident { $($field:ident : $ty:ty),* $(,)? }) => {
         #[derive(Debug, Clone, Deserialize, JsonSchema)]
         #[serde(deny_unknown_fields)]
+        #[schemars(transform = requirement_bounds)]
         pub struct $name {
             pub project_id: String,
             pub provider: Provider,
@@ -74,6 +75,33 @@ macro_rules! create_args {
             }
         }
     };
+}
+
+/// The bounds a plan_deployment component states for a field (count 1–100, ports 1–65535, vcpus ≥ 1, ...), copied
+/// onto the same field of a `create_*` tool so each schema says what validation enforces, from one source.
+fn requirement_bounds(schema: &mut schemars::Schema) {
+    const BOUNDS: [&str; 5] = ["minimum", "maximum", "minItems", "maxItems", "items"];
+    let component = schemars::schema_for!(Component);
+    let Some(sources) = component.get("properties").and_then(|p| p.as_object()) else {
+        return;
+    };
+    let Some(targets) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (field, target) in targets.iter_mut() {
+        let (Some(source), Some(target)) = (
+            sources.get(field).and_then(|s| s.as_object()),
+            target.as_object_mut(),
+        ) else {
+            continue;
+        };
+        for key in BOUNDS {
+            match source.get(key) {
+                Some(bound) => target.insert(key.to_string(), bound.clone()),
+                None => target.remove(key),
+            };
+        }
+    }
 }
 
 create_args!(CreateInstanceArgs, WebServer {
@@ -256,7 +284,7 @@ impl RiftServer {
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
     ) -> Result<Json<ChangeAnswer>, ToolError> {
-        let plan = self.stored_plan(&args.plan_id).map_err(ToolError::new)?;
+        let plan = self.stored_plan(&args.plan_id)?;
         let call = Call::new(&meta, &peer);
         let request = call.request(
             "apply_plan",

@@ -12,6 +12,7 @@ use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::error::ToolError;
 use super::{Args, RiftServer};
 use crate::model::Plan;
 use crate::terraform::{self, Configuration, Variable};
@@ -62,7 +63,7 @@ impl RiftServer {
     pub async fn generate_terraform(
         &self,
         Parameters(Args(args)): Parameters<Args<GenerateTerraformArgs>>,
-    ) -> Result<Json<TerraformFiles>, String> {
+    ) -> Result<Json<TerraformFiles>, ToolError> {
         let (plan, field, warnings) = match (args.plan_id, args.project_id) {
             (Some(id), None) => (self.stored_plan(&id)?, "plan_id", vec![]),
             (None, Some(id)) => {
@@ -70,13 +71,13 @@ impl RiftServer {
                 (plan, "project_id", warnings)
             }
             _ => {
-                return Err(
-                    "give exactly one of plan_id (from plan_deployment) and project_id".to_string(),
-                );
+                return Err(ToolError::new(
+                    "give exactly one of plan_id (from plan_deployment) and project_id",
+                ));
             }
         };
         let Configuration { files, variables } =
-            terraform::generate(&plan).map_err(|e| format!("{field}: {e}"))?;
+            terraform::generate(&plan).map_err(|e| ToolError::new(format!("{field}: {e}")))?;
         let resources = if field == "plan_id" {
             files
                 .keys()
@@ -98,30 +99,25 @@ impl RiftServer {
 impl RiftServer {
     /// A project's live resources as a plan, each as it was planned; resources rift only found in a cloud (by
     /// reconcile) were never planned, so they are left out with a warning.
-    fn project_as_plan(&self, id: &str) -> Result<(Plan, Vec<String>), String> {
-        self.state
-            .changes
-            .projects()
-            .as_plan(id)
-            .map_err(|e| e.to_string())
+    fn project_as_plan(&self, id: &str) -> Result<(Plan, Vec<String>), ToolError> {
+        Ok(self.state.changes.projects().as_plan(id)?)
     }
 
-    /// The generated files of the plans made in this process, a page of plans at a time.
+    /// The generated files of the stored plans, newest first, a page of plans at a time.
     pub(super) fn terraform_resources(
         &self,
         request: Option<PaginatedRequestParams>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        let start = match request.and_then(|r| r.cursor) {
-            None => 0,
-            Some(cursor) => cursor.parse::<usize>().map_err(|_| {
-                ErrorData::invalid_params(format!("invalid cursor \"{cursor}\""), None)
-            })?,
-        };
-        let ids = self.state.plans.ids();
+        let cursor = request.and_then(|r| r.cursor);
+        let page = self
+            .state
+            .plans
+            .page(cursor.as_deref(), PLANS_PER_PAGE)
+            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         let mut resources = Vec::new();
-        for id in ids.iter().skip(start).take(PLANS_PER_PAGE) {
+        for id in &page.ids {
             // A stored plan that cannot be exported has no files to list; reading it says why.
-            let Some(Ok(config)) = self.state.plans.get(id).map(|p| terraform::generate(&p)) else {
+            let Ok(Ok(config)) = self.state.plans.get(id).map(|p| terraform::generate(&p)) else {
                 continue;
             };
             for (file, text) in &config.files {
@@ -134,10 +130,7 @@ impl RiftServer {
             }
         }
         let mut result = ListResourcesResult::with_all_items(resources);
-        let next = start + PLANS_PER_PAGE;
-        if next < ids.len() {
-            result.next_cursor = Some(next.to_string());
-        }
+        result.next_cursor = page.next_cursor;
         Ok(result)
     }
 
@@ -150,7 +143,7 @@ impl RiftServer {
         };
         let plan = self
             .stored_plan(plan_id)
-            .map_err(|e| ErrorData::resource_not_found(e, None))?;
+            .map_err(|e| ErrorData::resource_not_found(e.to_string(), None))?;
         let Configuration { mut files, .. } = terraform::generate(&plan)
             .map_err(|e| ErrorData::invalid_params(format!("plan {plan_id}: {e}"), None))?;
         let Some(text) = files.remove(file) else {

@@ -14,5 +14,5 @@ pub use activity::Activity;
 pub use approvals::ApprovalRow;
 pub use changes::{ChangeRecord, ChangeState};
 pub use db::{SCHEMA_VERSION, Store, StoreError, now, rfc3339};
-pub use plans::PlanStore;
+pub use plans::PlanKey;
 pub use resources::{ResourceState, StoredResource};

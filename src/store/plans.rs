@@ -1,10 +1,5 @@
-//! Plans, by id. Plan ids are derived from the request, so storing the same plan twice keeps one row.
-//!
-//! [`PlanStore`] is what the planning and pricing tools use: plans of this process stay in memory as well, so
-//! those offline tools keep working (with a warning in the log) when the state file cannot be written.
-
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, RwLock};
+//! Plans, by id. Plan ids are derived from the request, so storing the same plan twice keeps one row (and its
+//! first creation time).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -40,74 +35,35 @@ impl Store {
         })
         .transpose()
     }
+
+    /// The keys of up to `limit` plans, newest first, starting after `after` when given.
+    pub fn plan_keys(
+        &self,
+        after: Option<&PlanKey>,
+        limit: usize,
+    ) -> Result<Vec<PlanKey>, StoreError> {
+        let (at, id) = after.map_or((i64::MAX, String::new()), |k| (k.created_at, k.id.clone()));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT created_at, id FROM plans
+                 WHERE created_at < ?1 OR (created_at = ?1 AND id < ?2)
+                 ORDER BY created_at DESC, id DESC LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![at, id, limit], |r| {
+                Ok(PlanKey {
+                    created_at: r.get(0)?,
+                    id: r.get(1)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
 }
 
-/// Plans kept in memory; the oldest is forgotten first, so a long-running server cannot grow without bound.
-const CAPACITY: usize = 1_000;
-
-/// Plans made by this process (in memory) written through to the store, and plans of earlier processes read
-/// from it.
-#[derive(Debug, Clone)]
-pub struct PlanStore {
-    store: Store,
-    inner: Arc<RwLock<Inner>>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    plans: HashMap<String, Plan>,
-    order: VecDeque<String>,
-}
-
-impl PlanStore {
-    pub fn new(store: Store) -> PlanStore {
-        PlanStore {
-            store,
-            inner: Arc::default(),
-        }
-    }
-
-    pub fn insert(&self, plan: Plan) {
-        if let Err(e) = self.store.insert_plan(&plan) {
-            tracing::warn!("plan {} kept in memory only: {e}", plan.plan_id);
-        }
-        let Ok(mut inner) = self.inner.write() else {
-            return;
-        };
-        let id = plan.plan_id.clone();
-        if inner.plans.insert(id.clone(), plan).is_none() {
-            inner.order.push_back(id);
-        }
-        while inner.order.len() > CAPACITY {
-            if let Some(oldest) = inner.order.pop_front() {
-                inner.plans.remove(&oldest);
-            }
-        }
-    }
-
-    pub fn get(&self, id: &str) -> Option<Plan> {
-        if let Some(plan) = self
-            .inner
-            .read()
-            .ok()
-            .and_then(|i| i.plans.get(id).cloned())
-        {
-            return Some(plan);
-        }
-        match self.store.plan(id) {
-            Ok(plan) => plan,
-            Err(e) => {
-                tracing::warn!("could not read plan {id} from the store: {e}");
-                None
-            }
-        }
-    }
-
-    /// Ids of the plans made by this process, oldest first.
-    pub fn ids(&self) -> Vec<String> {
-        self.inner
-            .read()
-            .map(|inner| inner.order.iter().cloned().collect())
-            .unwrap_or_default()
-    }
+/// Where a plan sits in the newest-first listing: when it was first stored, then its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PlanKey {
+    pub created_at: i64,
+    pub id: String,
 }

@@ -141,6 +141,49 @@ async def test_unknown_argument_fields_are_rejected(client: Client, tool: str, a
 # ---------------------------------------------------------------------------
 
 
+def test_stdio_answers_every_line_it_cannot_read(rift: str) -> None:
+    """A non-JSON line, invalid UTF-8 and arguments nested 5,000 deep each get a -32700 reply (id null, or the id
+    when it can be read) and a warning in the log, and the session goes on: the next request is answered."""
+    proc = subprocess.Popen(
+        [rift, "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=server_env(),
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(INITIALIZE_REQUEST).encode() + b"\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline()).get("id") == 1
+        proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        deep = "[" * 5000 + "]" * 5000
+        bad_lines = [
+            b"this is not json\n",
+            b'{"jsonrpc":"2.0","id":7,"method":"ping","params":{"x":"\xff\xfe"}}\n',
+            ('{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"plan_deployment","arguments":{"x":'
+             + deep + "}}}\n").encode(),
+        ]
+        for line in bad_lines:
+            proc.stdin.write(line)
+            proc.stdin.flush()
+            reply = json.loads(proc.stdout.readline())
+            assert reply["error"]["code"] == -32700, reply
+            assert reply["error"]["message"], reply
+            assert reply["id"] in (None, 7, 8), reply
+        proc.stdin.write(b'{"jsonrpc":"2.0","id":9,"method":"ping"}\n')
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline()) == {"jsonrpc": "2.0", "id": 9, "result": {}}
+        proc.stdin.close()
+        assert wait_exit(proc, 5.0) == 0
+        stderr = proc.stderr.read().decode()
+        assert stderr.count("WARN") >= len(bad_lines), stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 def test_stdio_exits_cleanly_when_stdin_closes(rift: str) -> None:
     proc = subprocess.Popen(
         [rift, "serve"],

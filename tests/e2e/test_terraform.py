@@ -16,9 +16,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import anyio
 import hcl2
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
 from _support import call_err, call_ok
 
@@ -293,6 +294,37 @@ async def test_files_are_resources(client: Client) -> None:
         result = await client.read_resource(uri)
         assert len(result.contents) == 1
         assert result.contents[0].text == out["files"][name], name
+
+
+async def test_stored_plans_are_listed_after_a_restart_newest_first_a_page_at_a_time(rift: str, tmp_path: Path) -> None:
+    """resources/list covers every stored plan, not only this process's: 21 plans made by one server are all
+    listed by the next, 20 plans a page, without repeats; a plan made a second later comes first; a bad cursor
+    is an error that says so."""
+    server = StdioServerParameters(command=rift, args=["serve", "--state", str(tmp_path / "state.db")])
+
+    def plan_of(uri: str) -> str:
+        return uri.split("/")[3]
+
+    made = []
+    async with Client(server, mode="legacy") as first:
+        for i in range(21):
+            request = {**DROPLETS_WITH_S3, "name": f"page{i}"}
+            made.append((await call_ok(first, "plan_deployment", request))["plan_id"])
+        await anyio.sleep(1.1)
+        newest = (await call_ok(first, "plan_deployment", {**DROPLETS_WITH_S3, "name": "newest"}))["plan_id"]
+    async with Client(server, mode="legacy") as second:
+        page = await second.list_resources()
+        order = list(dict.fromkeys(plan_of(str(r.uri)) for r in page.resources))
+        assert order[0] == newest, order
+        assert len(order) == 20 and page.next_cursor, (len(order), page.next_cursor)
+        rest = await second.list_resources(cursor=page.next_cursor)
+        more = list(dict.fromkeys(plan_of(str(r.uri)) for r in rest.resources))
+        assert rest.next_cursor is None
+        assert not set(order) & set(more), (order, more)
+        assert set(order) | set(more) == set(made) | {newest}
+        with pytest.raises(Exception) as raised:
+            await second.list_resources(cursor="not-a-cursor")
+        assert "invalid cursor" in str(raised.value), str(raised.value)
 
 
 async def test_unknown_resources_are_refused(client: Client) -> None:

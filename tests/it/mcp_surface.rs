@@ -57,6 +57,45 @@ fn every_schema_is_strict() {
     }
 }
 
+/// A field a `create_*` tool shares with a plan_deployment component states the same bounds (count 1–100, ports
+/// 1–65535, vcpus ≥ 1): the schema says what validation enforces, whichever tool an agent reads.
+#[test]
+fn create_tools_state_the_bounds_of_the_requirement_vocabulary() {
+    let tools = tools();
+    let input = |name: &str| {
+        let tool = tools.iter().find(|t| t.name == name).unwrap();
+        Value::Object((*tool.input_schema).clone())
+    };
+    let component =
+        input("plan_deployment")["properties"]["components"]["items"]["properties"].clone();
+    let mut checked = 0;
+    for tool in tools.iter().filter(|t| t.name.starts_with("create_")) {
+        let schema = input(&tool.name);
+        let Some(fields) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (field, own) in fields {
+            let Some(theirs) = component.get(field) else {
+                continue;
+            };
+            for key in ["minimum", "maximum", "items"] {
+                assert_eq!(
+                    own.get(key),
+                    theirs.get(key),
+                    "{}.{field}: {key} differs from plan_deployment's",
+                    tool.name
+                );
+            }
+            checked += 1;
+        }
+    }
+    let instance = input("create_instance");
+    assert_eq!(instance["properties"]["count"]["minimum"], 1);
+    assert_eq!(instance["properties"]["count"]["maximum"], 100);
+    assert_eq!(instance["properties"]["ports"]["items"]["minimum"], 1);
+    assert!(checked > 20, "{checked}");
+}
+
 fn check_strict(tool: &str, which: &str, schema: &Value) {
     let mut problems = Vec::new();
     walk(schema, "#", &mut problems);
