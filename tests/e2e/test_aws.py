@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from _support import call_ok, rift_bin
+from _support import call_err, call_ok, rift_bin
 from test_terraform import Config
 
 pytestmark = pytest.mark.anyio
@@ -72,7 +72,7 @@ async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(se
         project = await call_ok(
             client,
             "create_project",
-            {"name": name, "cloud_providers": ["aws"], "aws_config": {"region": REGION}},
+            {"name": name, "cloud_providers": ["aws", "digitalocean"], "aws_config": {"region": REGION}},
         )
         plan = await call_ok(client, "plan_deployment", plan_request(name))
         kinds = {r["kind"] for r in plan["resources"]}
@@ -155,6 +155,21 @@ async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(se
         view_after = await call_ok(client, "get_project", {"project_id": project["id"]})
         live = {r["name"] for g in view_after["providers"] for r in g["resources"] if r["state"] == "created"}
         assert bucket not in live and web["name"] in live, view_after
+        # A deleted resource costs nothing in the rows as in the totals; deleting it again is a success.
+        rows = await call_ok(client, "list_resources", {"project_id": project["id"]})
+        gone = next(r for r in rows["resources"] if r["name"] == bucket)
+        assert (gone["state"], gone["monthly_cost"]) == ("deleted", 0), gone
+        twice = await call_ok(client, "delete_resource", delete)
+        assert "already deleted" in json.dumps(twice), twice
+        # The same name on the other cloud is a clash named as such, never a mislabelled "exists".
+        database = next(r for r in plan["resources"] if r["kind"] == "database")
+        clash = await call_err(
+            client,
+            "create_database",
+            {"project_id": project["id"], "provider": "digitalocean", "name": database["component"], "engine": "postgres"},
+        )
+        assert database["name"] in clash and "aws" in clash, clash
+        assert not clash.startswith("exists"), clash
 
         everything = json.dumps([project, plan, preview, applied, view, again, fetched, listed, resized, deleted])
         assert SECRET_KEY not in everything
