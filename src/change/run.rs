@@ -40,6 +40,18 @@ pub struct Outcome {
     pub cost_delta: Micros,
 }
 
+impl From<&ChangeRecord> for Outcome {
+    fn from(record: &ChangeRecord) -> Outcome {
+        Outcome {
+            change_id: record.change_id.clone(),
+            state: record.state,
+            steps: record.steps.clone(),
+            message: record.message.clone(),
+            cost_delta: Micros::from_dollars(record.monthly_cost_delta).unwrap_or_default(),
+        }
+    }
+}
+
 /// A heartbeat older than this means the process running the change has ended.
 const STALE_AFTER_S: i64 = 60;
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);

@@ -61,6 +61,13 @@ impl Add for Micros {
     }
 }
 
+impl std::ops::Sub for Micros {
+    type Output = Micros;
+    fn sub(self, other: Micros) -> Micros {
+        Micros(self.0.saturating_sub(other.0))
+    }
+}
+
 impl AddAssign for Micros {
     fn add_assign(&mut self, other: Micros) {
         *self = *self + other;

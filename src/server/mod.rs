@@ -14,6 +14,7 @@ mod projects;
 mod provisioning;
 mod sessions;
 mod stdio;
+mod tasks;
 mod terraform;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -162,6 +163,7 @@ impl ServerHandler for RiftServer {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_tasks()
                 .build(),
         )
         .with_server_info(
@@ -211,8 +213,34 @@ impl ServerHandler for RiftServer {
                     .into(),
             );
         }
+        let tasks = context
+            .client_capabilities()
+            .is_some_and(|c| c.supports_tasks());
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
-        self.tool_router().call(call).await
+        let response = self.tool_router().call(call).await?;
+        Ok(if tasks {
+            tasks::offer(response)
+        } else {
+            response
+        })
+    }
+
+    async fn get_task(
+        &self,
+        request: rmcp::model::GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetTaskResult, ErrorData> {
+        Ok(rmcp::model::GetTaskResult::new(
+            self.task(&request.task_id)?,
+        ))
+    }
+
+    async fn cancel_task(
+        &self,
+        request: rmcp::model::CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.cancel_task(&request.task_id)
     }
 
     // Resources: the Terraform files of stored plans (server/terraform.rs).

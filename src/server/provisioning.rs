@@ -707,6 +707,28 @@ fn executed(
     Ok(Json(answer))
 }
 
+/// The answer a change that ran in the background would have given its call, from its record (for the task the
+/// call became). Its preview is gone by then, so the policy line says only that it was judged.
+pub(super) fn finished_answer(
+    record: &ChangeRecord,
+    cost_after: crate::pricing::Micros,
+) -> Result<Json<ChangeAnswer>, ToolError> {
+    let outcome = Outcome::from(record);
+    let answer = ChangeAnswer {
+        status: ChangeStatus::Running,
+        changes: vec![],
+        monthly_cost_delta: 0.0,
+        monthly_cost_after: 0.0,
+        policy: "judged by the policy and approved before it started".to_string(),
+        approval_token: None,
+        change_id: None,
+        message: String::new(),
+        warnings: vec![],
+    };
+    let cost_before = cost_after - outcome.cost_delta;
+    executed(answer, outcome, cost_before)
+}
+
 /// The arguments as parsed (defaults applied), without the approval token: what an approval binds.
 fn arguments<T: Serialize>(args: &T) -> serde_json::Value {
     let mut value = serde_json::to_value(args).unwrap_or(serde_json::Value::Null);
