@@ -6,7 +6,7 @@ use rmcp::{Peer, RoleServer};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::provisioning::ChangeAnswer;
+use super::answer::ChangeAnswer;
 
 /// The user's answer when rift asks directly (MCP elicitation).
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -1,6 +1,7 @@
 //! The MCP surface: the server handler, one router per tool group, and the transports. Tools are thin: parse,
 //! call the domain, shape the answer.
 
+mod answer;
 mod args;
 mod compact;
 mod cost;

@@ -11,7 +11,7 @@ use rmcp::model::{
 use serde_json::Value;
 
 use super::RiftServer;
-use super::provisioning::finished_answer;
+use super::answer::finished_answer;
 use crate::store::{ChangeRecord, ChangeState, now, rfc3339};
 
 /// How often a client should poll a running change.
