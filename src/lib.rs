@@ -11,6 +11,7 @@ pub mod engine;
 pub mod logging;
 pub mod mapping;
 pub mod model;
+pub mod operations;
 pub mod planner;
 pub mod plans;
 pub mod policy;

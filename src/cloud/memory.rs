@@ -10,7 +10,7 @@ use super::{
     Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Progress,
     ResourceRecord,
 };
-use crate::model::{PlannedResource, Provider, ResourceKind};
+use crate::model::{MetricQuery, PlannedResource, Provider, ResourceKind, SeriesAnswer, TimeRange};
 
 #[derive(Debug, Default)]
 pub struct MemoryCloud {
@@ -67,6 +67,19 @@ impl Connector for MemoryConnector {
 impl Cloud for MemoryCloud {
     fn provider(&self) -> Provider {
         Provider::Aws
+    }
+
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        _range: &TimeRange,
+    ) -> Result<Vec<SeriesAnswer>, CloudError> {
+        Ok(queries
+            .iter()
+            .map(|q| {
+                SeriesAnswer::unavailable(q.cloud_id.clone(), "an in-process cloud has no metrics")
+            })
+            .collect())
     }
 
     async fn create(

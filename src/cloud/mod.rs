@@ -20,7 +20,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{PlannedResource, Provider, ResourceKind};
+use crate::model::{MetricQuery, PlannedResource, Provider, ResourceKind, SeriesAnswer, TimeRange};
 
 pub mod aws;
 pub mod digitalocean;
@@ -73,6 +73,14 @@ pub trait Cloud: Send + Sync + fmt::Debug {
         let _ = resource;
         Ok(())
     }
+
+    /// One answer per query, in order: the points over the range, or why the cloud has none for it (a metric it
+    /// does not publish, an agent that is not installed) — never zeros in their place. A failed call is an error.
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        range: &TimeRange,
+    ) -> Result<Vec<SeriesAnswer>, CloudError>;
 }
 
 /// Builds a [`Cloud`] client for one provider. Called at most once per distinct [`CloudAccess`] per process.
@@ -437,6 +445,16 @@ impl Cloud for Logged {
         let result = self.inner.check_permissions(resource).await;
         self.logged(result, || {
             format!("permission check for {} {}", resource.kind, resource.name)
+        })
+    }
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        range: &TimeRange,
+    ) -> Result<Vec<SeriesAnswer>, CloudError> {
+        let result = self.inner.metrics(queries, range).await;
+        self.logged(result, || {
+            format!("metrics read of {} series", queries.len())
         })
     }
 }

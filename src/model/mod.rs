@@ -1,5 +1,6 @@
 //! Provider-neutral domain types: what a user asks for and what rift plans.
 
+mod metric;
 mod money;
 mod plan;
 mod policy;
@@ -9,6 +10,7 @@ mod quote;
 mod record;
 mod requirements;
 
+pub use metric::{Metric, MetricQuery, SeriesAnswer, TimeRange};
 pub use money::{Micros, Qty};
 pub use plan::{
     AccessSource, Boot, FirewallRule, ListenerRule, Plan, PlannedResource, ResourceSpec, Subnet,

@@ -5,6 +5,7 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, ErrorData};
 
 use crate::change::ChangeError;
+use crate::operations::OperationsError;
 use crate::planner::PlanError;
 use crate::plans::PlansError;
 use crate::pricing::PricingError;
@@ -47,6 +48,7 @@ macro_rules! from_domain {
 from_domain!(
     ChangeError,
     ProjectError,
+    OperationsError,
     PlanError,
     PlansError,
     PricingError,

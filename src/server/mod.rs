@@ -9,6 +9,7 @@ mod elicit;
 mod error;
 mod groups;
 pub mod http;
+mod operations;
 mod planning;
 mod progress;
 mod projects;
@@ -33,6 +34,7 @@ use crate::change::Changes;
 use crate::cloud::Clouds;
 use crate::config::{Settings, ToolGroup};
 use crate::model::Plan;
+use crate::operations::Operations;
 use crate::plans::Plans;
 use crate::store::Store;
 
@@ -56,6 +58,8 @@ pub struct AppState {
     /// Every mutation's path: proposals, approvals, the engine, the projects (the store opens on first use,
     /// cloud clients are built on first use).
     pub changes: Changes,
+    /// What runs: metrics across both clouds.
+    pub operations: Operations,
 }
 
 impl AppState {
@@ -64,9 +68,16 @@ impl AppState {
         let store = Store::new(settings.state_path.clone());
         let prices = crate::pricing::PriceBook::default();
         let settings = Arc::new(settings);
+        let changes = Changes::new(
+            store.clone(),
+            clouds.clone(),
+            prices.clone(),
+            settings.clone(),
+        );
         AppState {
-            plans: Plans::new(store.clone()),
-            changes: Changes::new(store, clouds, prices.clone(), settings.clone()),
+            plans: Plans::new(store),
+            operations: Operations::new(changes.projects().clone(), clouds),
+            changes,
             prices,
             settings,
         }

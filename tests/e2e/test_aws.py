@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import boto3
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -45,7 +47,11 @@ def server(tmp_path: Path) -> StdioServerParameters:
         "NO_PROXY": "127.0.0.1,localhost",
     }
     state = tmp_path / "rift.sqlite"
-    return StdioServerParameters(command=rift_bin(), args=["serve", "--allow-writes", "--state", str(state)], env=env)
+    return StdioServerParameters(
+        command=rift_bin(),
+        args=["serve", "--allow-writes", "--tools", "plan,projects,provision,operate", "--state", str(state)],
+        env=env,
+    )
 
 
 def plan_request(name: str) -> dict:
@@ -60,6 +66,31 @@ def plan_request(name: str) -> dict:
             {"name": "assets", "kind": "object_storage", "storage_gb": 10},
         ],
     }
+
+
+def seed_cpu(instance_id: str, values: list[float]) -> None:
+    """CPUUtilization points a minute apart ending now, as EC2 would publish them."""
+    cloudwatch = boto3.client(
+        "cloudwatch",
+        endpoint_url=os.environ["RIFT_MOTO_URL"],
+        region_name=REGION,
+        aws_access_key_id="e2e-aws-key",
+        aws_secret_access_key=SECRET_KEY,
+    )
+    now = int(time.time())
+    now -= now % 60
+    cloudwatch.put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "InstanceId", "Value": instance_id}],
+                "Timestamp": datetime.fromtimestamp(now - 60 * (len(values) - i) + 30, tz=timezone.utc),
+                "Value": value,
+            }
+            for i, value in enumerate(values)
+        ],
+    )
 
 
 EXPECTED_KINDS = {"network", "firewall", "web_server", "load_balancer", "database", "object_storage"}
@@ -136,6 +167,28 @@ async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(se
         assert fetched["record"]["tags"]["rift-project"] == project["id"], fetched
         listed = await call_ok(client, "list_resources", {"project_id": project["id"], "provider": "aws"})
         assert {r["name"] for r in listed["resources"]} == names, listed
+
+        # Metrics under rift's names, from CloudWatch (seeded here: moto publishes none by itself).
+        seed_cpu(done[web["name"]], [20.0, 40.0, 60.0])
+        metrics = await call_ok(client, "get_metrics", {"project_id": project["id"], "resource": web["name"], "series": True})
+        (reading,) = metrics["resources"]
+        by_metric = {m["metric"]: m for m in reading["metrics"]}
+        cpu = by_metric["cpu_percent"]
+        assert cpu["available"] and (cpu["min"], cpu["max"], cpu["last"]) == (20.0, 60.0, 60.0), cpu
+        assert "AWS/EC2 CPUUtilization" in cpu["source"] and len(cpu["points"]) == 3, cpu
+        memory = by_metric["memory_percent"]
+        assert not memory["available"] and "CloudWatch agent" in memory["reason"] and "last" not in memory, memory
+        everything_metrics = await call_ok(client, "get_metrics", {"project_id": project["id"]})
+        kinds_read = {r["kind"] for r in everything_metrics["resources"]}
+        assert kinds_read == {"web_server", "load_balancer", "database"}, kinds_read
+        for bad, says in [
+            ({"metrics": ["cpu_load"]}, "cpu_percent"),
+            ({"resource": "nothing"}, web["name"]),
+            ({"minutes": 30000}, "20160"),
+            ({"resource": web["name"], "metrics": ["evictions"]}, "cpu_percent"),
+        ]:
+            text = await call_err(client, "get_metrics", {"project_id": project["id"], **bad})
+            assert says in text, (bad, text)
 
         # Resize a web server (stop, change type, start) and delete the bucket, each previewed then approved.
         resize = {"project_id": project["id"], "name": web["name"], "size": "t3.small"}

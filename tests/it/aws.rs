@@ -724,3 +724,153 @@ async fn the_preview_checks_permissions_with_dry_runs_that_create_nothing() {
             .is_empty()
     );
 }
+
+/// Metrics come from CloudWatch in one batched GetMetricData: seeded series read back under rift's names (the
+/// ALB by its ARN suffix, seconds as milliseconds, the cache hit ratio by metric math), EC2 memory unavailable
+/// with the reason, and a series with no data unavailable rather than zero.
+#[tokio::test]
+async fn metrics_are_read_from_cloudwatch_under_rifts_names() {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    use rift::model::{Metric, MetricQuery, TimeRange};
+
+    let region = "ap-south-1";
+    let Some(cloud) = moto(region).await else {
+        return;
+    };
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .endpoint_url(std::env::var("RIFT_MOTO_URL").unwrap())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .load()
+        .await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let instance = format!(
+        "i-{:x}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % (1 << 60)
+    );
+    let alb_suffix = format!("app/shop-lb/{instance}");
+    let alb_arn =
+        format!("arn:aws:elasticloadbalancing:{region}:123456789012:loadbalancer/{alb_suffix}");
+    let cache = format!("shop-cache-{instance}");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let end = now - now % 60 + 60;
+    let seed = |namespace: &'static str,
+                metric: &'static str,
+                dimension: &'static str,
+                id: &str,
+                values: &[f64]| {
+        let cloudwatch = cloudwatch.clone();
+        let id = id.to_string();
+        let values = values.to_vec();
+        async move {
+            let data: Vec<MetricDatum> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    MetricDatum::builder()
+                        .metric_name(metric)
+                        .dimensions(Dimension::builder().name(dimension).value(&id).build())
+                        .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+                            end - 60 * (values.len() as i64 - i as i64) - 30,
+                        ))
+                        .value(*v)
+                        .build()
+                })
+                .collect();
+            cloudwatch
+                .put_metric_data()
+                .namespace(namespace)
+                .set_metric_data(Some(data))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    seed(
+        "AWS/EC2",
+        "CPUUtilization",
+        "InstanceId",
+        &instance,
+        &[10.0, 30.0, 50.0],
+    )
+    .await;
+    seed(
+        "AWS/ApplicationELB",
+        "TargetResponseTime",
+        "LoadBalancer",
+        &alb_suffix,
+        &[0.25],
+    )
+    .await;
+    seed(
+        "AWS/ElastiCache",
+        "CacheHits",
+        "CacheClusterId",
+        &cache,
+        &[90.0],
+    )
+    .await;
+    seed(
+        "AWS/ElastiCache",
+        "CacheMisses",
+        "CacheClusterId",
+        &cache,
+        &[10.0],
+    )
+    .await;
+
+    let query = |kind, cloud_id: &str, metric| MetricQuery {
+        kind,
+        cloud_id: cloud_id.to_string(),
+        metric,
+    };
+    let queries = [
+        query(ResourceKind::WebServer, &instance, Metric::CpuPercent),
+        query(ResourceKind::WebServer, &instance, Metric::MemoryPercent),
+        query(ResourceKind::WebServer, &instance, Metric::NetworkInBytes),
+        query(ResourceKind::LoadBalancer, &alb_arn, Metric::LatencyMs),
+        query(ResourceKind::Cache, &cache, Metric::HitRatio),
+    ];
+    let range = TimeRange {
+        start: end - 3600,
+        end,
+        step_s: 60,
+    };
+    let answers = cloud.metrics(&queries, &range).await.unwrap();
+    assert_eq!(answers.len(), queries.len());
+    let values = |i: usize| -> Vec<f64> {
+        let points = answers[i]
+            .points
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", answers[i].source));
+        points.iter().map(|(_, v)| *v).collect()
+    };
+    assert_eq!(values(0), vec![10.0, 30.0, 50.0]);
+    assert!(
+        answers[0]
+            .source
+            .contains("AWS/EC2 CPUUtilization InstanceId="),
+        "{}",
+        answers[0].source
+    );
+    let memory = answers[1].points.as_ref().unwrap_err();
+    assert!(memory.contains("CloudWatch agent"), "{memory}");
+    let network = answers[2].points.as_ref().unwrap_err();
+    assert!(network.contains("no data points"), "{network}");
+    assert_eq!(values(3), vec![250.0]);
+    assert!(
+        answers[3].source.contains(&alb_suffix),
+        "{}",
+        answers[3].source
+    );
+    assert_eq!(values(4), vec![90.0]);
+}

@@ -612,3 +612,79 @@ async fn the_harness_catches_a_request_the_spec_rejects() {
     request.name = "web-1".into();
     client.create_droplet(&request).await.unwrap();
 }
+
+/// The monitoring requests rift sends are valid by DigitalOcean's spec, and the spec's example series become
+/// rift's metrics: CPU utilisation from the per-mode counters, memory use from totals; managed databases have no
+/// series in the API and say so.
+#[tokio::test]
+async fn monitoring_requests_match_the_spec_and_become_rifts_metrics() {
+    use rift::model::{Metric, MetricQuery, TimeRange};
+
+    let Some(url) = prism_url() else { return };
+    let (client, audit) = prism_client(&url);
+    let cloud = DigitalOcean::new(client, "nyc3", Vec::new());
+    let query = |kind, cloud_id: &str, metric| MetricQuery {
+        kind,
+        cloud_id: cloud_id.to_string(),
+        metric,
+    };
+    let droplet = "222651441";
+    let lb = "4de7ac8b-495b-4884-9a69-1050c6793cd6";
+    let mut queries: Vec<MetricQuery> = Metric::of_kind(ResourceKind::WebServer)
+        .iter()
+        .map(|m| query(ResourceKind::WebServer, droplet, *m))
+        .collect();
+    queries.extend(
+        Metric::of_kind(ResourceKind::LoadBalancer)
+            .iter()
+            .map(|m| query(ResourceKind::LoadBalancer, lb, *m)),
+    );
+    queries.push(query(
+        ResourceKind::Database,
+        "db-uuid",
+        Metric::Connections,
+    ));
+    // The spec's examples are from October 2021.
+    let range = TimeRange {
+        start: 1_635_380_000,
+        end: 1_635_400_000,
+        step_s: 120,
+    };
+    let answers = cloud.metrics(&queries, &range).await.unwrap();
+    audit.assert_valid();
+    assert_eq!(answers.len(), queries.len());
+    let requests = audit.requests();
+    for path in [
+        "droplet/cpu",
+        "droplet/memory_total",
+        "droplet/memory_available",
+        "droplet/bandwidth",
+    ] {
+        assert!(
+            requests
+                .iter()
+                .any(|r| r.contains(&format!("/v2/monitoring/metrics/{path}?host_id={droplet}"))),
+            "{path}: {requests:?}"
+        );
+    }
+    assert!(
+        requests.iter().any(|r| r.contains("direction=outbound")),
+        "{requests:?}"
+    );
+    assert!(
+        requests.iter().any(|r| r.contains(&format!("lb_id={lb}"))),
+        "{requests:?}"
+    );
+    let cpu = answers[0].points.as_ref().unwrap();
+    assert!(
+        !cpu.is_empty() && cpu.iter().all(|(_, v)| (0.0..=100.0).contains(v)),
+        "{cpu:?}"
+    );
+    let memory = answers[1].points.as_ref().unwrap();
+    assert!(
+        memory.iter().all(|(_, v)| (0.0..=100.0).contains(v)),
+        "{memory:?}"
+    );
+    let database = answers.last().unwrap().points.as_ref().unwrap_err();
+    assert!(database.contains("Prometheus endpoint"), "{database}");
+}

@@ -8,14 +8,17 @@ use sha2::{Digest, Sha256};
 
 use super::network::SubnetInfo;
 use super::{
-    AwsClients, AwsSettings, Tags, cache, compute, database, firewall, load_balancer, network,
-    object_storage, permissions, storage,
+    AwsClients, AwsSettings, Tags, cache, compute, database, firewall, load_balancer, metrics,
+    network, object_storage, permissions, storage,
 };
 use crate::cloud::{
     Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Progress,
     ResourceRecord,
 };
-use crate::model::{AccessSource, PlannedResource, Provider, ResourceKind, ResourceSpec};
+use crate::model::{
+    AccessSource, MetricQuery, PlannedResource, Provider, ResourceKind, ResourceSpec, SeriesAnswer,
+    TimeRange,
+};
 
 /// AWS in one region with one set of credentials.
 #[derive(Debug, Clone)]
@@ -57,6 +60,15 @@ impl Cloud for AwsCloud {
     /// EC2 dry runs (see [`permissions::check`]).
     async fn check_permissions(&self, resource: &PlannedResource) -> Result<(), CloudError> {
         permissions::check(&self.clients, resource).await
+    }
+
+    /// One batched `GetMetricData` for all of them (see [`metrics::read`]).
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        range: &TimeRange,
+    ) -> Result<Vec<SeriesAnswer>, CloudError> {
+        metrics::read(&self.clients, queries, range).await
     }
 
     async fn create(

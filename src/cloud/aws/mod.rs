@@ -10,6 +10,7 @@ pub mod compute;
 pub mod database;
 pub mod firewall;
 pub mod load_balancer;
+pub mod metrics;
 pub mod network;
 pub mod object_storage;
 pub mod permissions;
@@ -55,6 +56,7 @@ pub struct AwsClients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub elasticache: aws_sdk_elasticache::Client,
     pub s3: aws_sdk_s3::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl AwsClients {
@@ -128,6 +130,11 @@ impl AwsClients {
             ),
             s3: aws_sdk_s3::Client::from_conf(
                 s3.to_builder().retry_classifier(UnreachableIsFinal).build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(sdk)
+                    .retry_classifier(UnreachableIsFinal)
+                    .build(),
             ),
         })
     }

@@ -15,6 +15,7 @@ mod databases;
 mod droplets;
 mod firewalls;
 mod load_balancers;
+mod metrics;
 mod pagination;
 mod provision;
 mod spaces;

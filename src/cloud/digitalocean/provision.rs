@@ -14,7 +14,9 @@ use crate::cloud::{
     Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Progress,
     ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT,
 };
-use crate::model::{PlannedResource, Provider, ResourceKind, ResourceSpec};
+use crate::model::{
+    MetricQuery, PlannedResource, Provider, ResourceKind, ResourceSpec, SeriesAnswer, TimeRange,
+};
 
 /// Image of new droplets that name none.
 pub const DEFAULT_IMAGE: &str = crate::mapping::DIGITALOCEAN_DEFAULT_IMAGE.name;
@@ -205,6 +207,14 @@ fn mismatch(resource: &PlannedResource) -> CloudError {
 impl Cloud for DigitalOcean {
     fn provider(&self) -> Provider {
         Provider::Digitalocean
+    }
+
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        range: &TimeRange,
+    ) -> Result<Vec<SeriesAnswer>, CloudError> {
+        self.read_metrics(queries, range).await
     }
 
     async fn create(
