@@ -26,6 +26,7 @@ pub struct MetricsRequest {
     /// One resource by name; default every live resource that has metrics.
     pub resource: Option<String>,
     pub kind: Option<ResourceKind>,
+    pub provider: Option<Provider>,
     /// Default every metric of each resource's kind.
     pub metrics: Option<Vec<Metric>>,
     pub minutes: Option<u32>,
@@ -192,6 +193,7 @@ impl Operations {
             .iter()
             .filter(|r| request.resource.as_ref().is_none_or(|n| *n == r.name))
             .filter(|r| request.kind.is_none_or(|k| k == r.kind))
+            .filter(|r| request.provider.is_none_or(|p| p == r.provider))
             .cloned()
             .collect();
         if let Some(name) = &request.resource

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::error::ToolError;
 use super::{Args, RiftServer};
-use crate::model::{Metric, ResourceKind};
+use crate::model::{Metric, Provider, ResourceKind};
 use crate::operations::{MetricsReport, MetricsRequest};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -17,6 +17,7 @@ pub struct GetMetricsArgs {
     /// One resource by name (default: every live resource with metrics).
     pub resource: Option<String>,
     pub kind: Option<ResourceKind>,
+    pub provider: Option<Provider>,
     /// Default: every metric of each resource's kind.
     pub metrics: Option<Vec<Metric>>,
     /// The window, ending now (default 60).
@@ -50,6 +51,7 @@ impl RiftServer {
             project_id: args.project_id,
             resource: args.resource,
             kind: args.kind,
+            provider: args.provider,
             metrics: args.metrics,
             minutes: args.minutes,
             step_s: args.step_s,
