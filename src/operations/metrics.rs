@@ -214,6 +214,18 @@ impl Operations {
                 ),
             ));
         }
+        if let (Some(name), [only]) = (&request.resource, chosen.as_slice())
+            && Metric::of_kind(only.kind).is_empty()
+        {
+            return Err(OperationsError::invalid(
+                "resource",
+                format!(
+                    "{name} is a {}, of which rift reads no metrics; kinds with metrics: {}",
+                    only.kind,
+                    kinds_with_metrics()
+                ),
+            ));
+        }
         if let Some(wanted) = &request.metrics {
             let offered: Vec<Metric> = chosen
                 .iter()

@@ -249,6 +249,15 @@ def test_http_initialize_from_localhost_is_accepted(http_server: HttpServer) -> 
     assert_initialize_ok(post_initialize(http_server.mcp_url))
 
 
+def test_http_refuses_a_body_over_4_mb_saying_the_limit(http_server: HttpServer) -> None:
+    huge = {**INITIALIZE_REQUEST, "params": {**INITIALIZE_REQUEST["params"], "padding": "x" * (5 * 1024 * 1024)}}
+    resp = httpx.post(http_server.mcp_url, json=huge, headers=MCP_POST_HEADERS, timeout=30.0)
+    assert resp.status_code == 413, resp.status_code
+    assert "4194304 bytes" in resp.text, resp.text[:300]
+    # The server goes on serving.
+    assert_initialize_ok(post_initialize(http_server.mcp_url))
+
+
 def test_http_rejects_foreign_host(http_server: HttpServer) -> None:
     resp = post_initialize(http_server.mcp_url, Host="evil.example.com")
     assert resp.status_code == 403, f"DNS-rebinding protection: Host evil.example.com got {resp.status_code}"

@@ -16,6 +16,7 @@ const CONCURRENT_REQUESTS: usize = 4;
 
 const AGENT_MISSING: &str = "no samples: the droplet's metrics agent is not installed or has not reported yet \
                              (rift creates droplets with monitoring on)";
+const NO_SAMPLES: &str = "no samples in this range";
 const NO_DATABASE_METRICS: &str = "DigitalOcean publishes managed PostgreSQL and Valkey metrics only on the \
                                    cluster's own Prometheus endpoint, not in its monitoring API";
 
@@ -189,7 +190,11 @@ impl DigitalOcean {
                 (source(path), scaled(&sum(&series), scale))
             }
         };
-        Ok(answer(source, points))
+        let empty = match q.kind {
+            ResourceKind::WebServer => AGENT_MISSING,
+            _ => NO_SAMPLES,
+        };
+        Ok(answer(source, points, empty))
     }
 
     async fn series(
@@ -214,9 +219,9 @@ impl DigitalOcean {
     }
 }
 
-fn answer(source: String, points: Vec<(i64, f64)>) -> SeriesAnswer {
+fn answer(source: String, points: Vec<(i64, f64)>, empty: &str) -> SeriesAnswer {
     if points.is_empty() {
-        SeriesAnswer::unavailable(source, AGENT_MISSING)
+        SeriesAnswer::unavailable(source, empty)
     } else {
         SeriesAnswer {
             source,
