@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::account::{DigitalOcean, base_tags, project_tag, record, tag_map};
 use super::client::{Client, DoError};
-use super::provision::{DigitalOcean, base_tags, project_tag, record, tag_map};
 use crate::cloud::{CloudError, CreateContext, NewSize, Progress, ResourceRecord};
 use crate::mapping;
 use crate::model::{PlannedResource, Provider, ResourceKind, ResourceSpec};

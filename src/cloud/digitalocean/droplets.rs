@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::account::{
+    DEFAULT_IMAGE, DigitalOcean, SshKey, base_tags, firewall_tag, project_tag, record, settled,
+    tag_map,
+};
 use super::actions::{Action, ActionEnvelope};
 use super::client::{Client, DoError};
-use super::provision::{
-    DEFAULT_IMAGE, DigitalOcean, base_tags, firewall_tag, project_tag, record, settled, tag_map,
-};
 use crate::cloud::{CloudError, CreateContext, Progress, ResourceRecord};
 use crate::model::{PlannedResource, ResourceKind, ResourceSpec};
 
@@ -27,23 +28,6 @@ pub struct DropletCreate {
     pub user_data: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vpc_uuid: Option<String>,
-}
-
-/// An SSH key as the API accepts it: its id or its fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum SshKey {
-    Id(u64),
-    Fingerprint(String),
-}
-
-impl SshKey {
-    /// A number is a key id; anything else is a fingerprint.
-    pub fn parse(text: &str) -> SshKey {
-        text.trim()
-            .parse()
-            .map_or_else(|_| SshKey::Fingerprint(text.trim().to_string()), SshKey::Id)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

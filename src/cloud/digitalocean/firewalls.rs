@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::client::{Client, DoError};
-use super::provision::{
+use super::account::{
     DigitalOcean, FIREWALL_TAG_PREFIX, base_tags, droplet_id, firewall_tag, record, tag_map,
 };
+use super::client::{Client, DoError};
 use crate::cloud::{CloudError, CreateContext, ResourceRecord};
 use crate::model::{
     AccessSource, FirewallRule, PlannedResource, Provider, ResourceKind, ResourceSpec,

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::account::{DigitalOcean, base_tags, droplet_id, record, tag_map};
 use super::client::{Client, DoError};
 use super::droplets::RegionRef;
-use super::provision::{DigitalOcean, base_tags, droplet_id, record, tag_map};
 use crate::cloud::{CloudError, CreateContext, ResourceRecord};
 use crate::model::{ListenerRule, PlannedResource, ResourceKind, ResourceSpec};
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::DigitalOcean;
+use super::account::DigitalOcean;
 use crate::cloud::CloudError;
 use crate::model::{Metric, MetricQuery, ResourceKind, SeriesAnswer, TimeRange};
 

@@ -2,14 +2,18 @@
 //!
 //! - client.rs: auth, base URL, timeouts, the error body, rate limits, bounded retries.
 //! - pagination.rs, actions.rs: listing every page safely; polling async actions with a deadline.
-//! - one file per resource family (droplets, databases, load_balancers, volumes, vpcs, firewalls, spaces): the
-//!   typed requests and answers, and how rift provisions that family (provision.rs dispatches the
-//!   [`Cloud`] trait to them).
+//! - account.rs: one account in one region, rift's tags there, a resource's record.
+//! - spaces.rs: the S3-compatible Spaces client.
+//! - one file per resource family (droplets, databases, load_balancers, volumes, vpcs, firewalls, buckets) and
+//!   metrics.rs: the typed requests and answers, and how rift provisions (or reads) that family; provision.rs
+//!   implements the [`Cloud`] trait by dispatching to them.
 //!
 //! DigitalOcean has no idempotency keys: every create first looks for the resource by rift's tags and its name
 //! (resources that cannot be tagged — VPCs, firewalls, load balancers — by name and a mark of the project).
 
+mod account;
 mod actions;
+mod buckets;
 mod client;
 mod databases;
 mod droplets;
@@ -22,6 +26,7 @@ mod spaces;
 mod volumes;
 mod vpcs;
 
+pub use account::{DEFAULT_IMAGE, DigitalOcean, SSH_KEYS_VARIABLE, SshKey, WAIT_VARIABLE};
 pub use actions::{Action, ActionStatus};
 pub use client::{
     Client, ClientConfig, DEFAULT_API_URL, DoError, PollPolicy, ResponseInfo, ResponseObserver,
@@ -30,14 +35,12 @@ pub use client::{
 pub use databases::{Database, DatabaseCreate, DatabaseFirewallRule, DatabaseResize, Endpoint};
 pub use droplets::{
     ActionLink, Address, CreateLinks, Droplet, DropletAction, DropletCreate, DropletCreated,
-    Networks, RegionRef, SshKey,
+    Networks, RegionRef,
 };
 pub use firewalls::{Firewall, FirewallCreate, InboundRule, OutboundRule, Targets};
 pub use load_balancers::{ForwardingRule, HealthCheck, LoadBalancer, LoadBalancerCreate};
 pub use pagination::{EarlyStop, Listing, MAX_PER_PAGE};
-pub use provision::{
-    DEFAULT_IMAGE, DigitalOcean, DigitalOceanConnector, SSH_KEYS_VARIABLE, WAIT_VARIABLE,
-};
+pub use provision::DigitalOceanConnector;
 pub use spaces::{BucketState, Spaces};
 pub use volumes::{Volume, VolumeAction, VolumeCreate};
 pub use vpcs::{Vpc, VpcCreate};

@@ -1,7 +1,6 @@
 //! Spaces buckets through the S3-compatible API (API v2 has no bucket endpoints): aws-sdk-s3 against
 //! `https://<region>.digitaloceanspaces.com` (or `SPACES_ENDPOINT_URL`) with Spaces keys from the environment.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -9,9 +8,7 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::operation::RequestId;
 use aws_sdk_s3::types::BucketCannedAcl;
 
-use super::provision::{DigitalOcean, base_tags, record, tag_map};
-use crate::cloud::{CloudError, CreateContext, ResourceRecord};
-use crate::model::{PlannedResource, ResourceKind};
+use crate::cloud::CloudError;
 
 /// The variables Terraform's DigitalOcean provider reads for Spaces keys.
 pub const KEY_VARIABLES: [&str; 2] = ["SPACES_ACCESS_KEY_ID", "SPACES_SECRET_ACCESS_KEY"];
@@ -146,47 +143,6 @@ where
             "Spaces {operation} of bucket {bucket}: {}",
             DisplayErrorContext(error)
         )),
-    }
-}
-
-impl DigitalOcean {
-    /// A private bucket named after the resource (Spaces buckets take no tags).
-    pub(super) async fn create_bucket_for(
-        &self,
-        ctx: &CreateContext,
-        resource: &PlannedResource,
-    ) -> Result<ResourceRecord, CloudError> {
-        let spaces = self.spaces().await?;
-        let tags = tag_map(&base_tags(&ctx.project_id));
-        if spaces.bucket_state(&resource.name).await? == BucketState::Owned {
-            ctx.progress
-                .report(&format!("bucket {} already exists", resource.name));
-        } else {
-            ctx.progress
-                .report(&format!("creating bucket {}", resource.name));
-            spaces.create_bucket(&resource.name).await?;
-        }
-        self.get_bucket(&resource.name, tags).await
-    }
-
-    pub(super) async fn get_bucket(
-        &self,
-        name: &str,
-        tags: BTreeMap<String, String>,
-    ) -> Result<ResourceRecord, CloudError> {
-        let spaces = self.spaces().await?;
-        match spaces.bucket_state(name).await? {
-            BucketState::Missing => Err(CloudError::NotFound(format!("Spaces bucket {name}"))),
-            BucketState::Owned => Ok(ResourceRecord {
-                state: "available".into(),
-                endpoints: vec![format!(
-                    "{}/{name}",
-                    spaces.endpoint().trim_end_matches('/')
-                )],
-                tags,
-                ..record(ResourceKind::ObjectStorage, name, name, &self.region)
-            }),
-        }
     }
 }
 

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::account::{
+    DigitalOcean, base_tags, deleted, droplet_id, project_tag, record, settled, tag_map,
+};
 use super::actions::{Action, ActionEnvelope};
 use super::client::{Client, DoError};
 use super::droplets::RegionRef;
-use super::provision::{
-    DigitalOcean, base_tags, deleted, droplet_id, project_tag, record, settled, tag_map,
-};
 use crate::cloud::{CloudError, CreateContext, DeleteOutcome, Progress, ResourceRecord};
 use crate::model::{PlannedResource, ResourceKind, ResourceSpec};
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::account::{DigitalOcean, base_tags, project_tag, record, tag_map};
 use super::client::{Client, DoError};
-use super::provision::{DigitalOcean, base_tags, project_tag, record, tag_map};
 use crate::cloud::{CloudError, CreateContext, ResourceRecord, TAG_MANAGED_BY, TAG_PROJECT};
 use crate::model::{PlannedResource, ResourceKind, ResourceSpec};
 
