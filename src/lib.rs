@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod logging;
 pub mod mapping;
+pub mod migration;
 pub mod model;
 pub mod operations;
 pub mod planner;

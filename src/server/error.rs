@@ -5,6 +5,7 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, ErrorData};
 
 use crate::change::ChangeError;
+use crate::migration::MigrationError;
 use crate::operations::OperationsError;
 use crate::planner::PlanError;
 use crate::plans::PlansError;
@@ -48,6 +49,7 @@ macro_rules! from_domain {
 from_domain!(
     ChangeError,
     ProjectError,
+    MigrationError,
     OperationsError,
     PlanError,
     PlansError,

@@ -10,7 +10,7 @@ use super::{RiftServer, compact};
 use crate::config::ToolGroup;
 
 impl RiftServer {
-    /// The tools of one group (migrate and views have none yet).
+    /// The tools of one group (views has none yet).
     fn group_router(group: ToolGroup) -> ToolRouter<RiftServer> {
         match group {
             ToolGroup::Plan => {
@@ -19,7 +19,8 @@ impl RiftServer {
             ToolGroup::Projects => Self::projects_router(),
             ToolGroup::Provision => Self::provisioning_router(),
             ToolGroup::Operate => Self::operations_router(),
-            ToolGroup::Migrate | ToolGroup::Views => ToolRouter::new(),
+            ToolGroup::Migrate => Self::migration_router(),
+            ToolGroup::Views => ToolRouter::new(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod elicit;
 mod error;
 mod groups;
 pub mod http;
+mod migration;
 mod operations;
 mod planning;
 mod progress;

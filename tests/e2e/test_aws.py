@@ -49,7 +49,7 @@ def server(tmp_path: Path) -> StdioServerParameters:
     state = tmp_path / "rift.sqlite"
     return StdioServerParameters(
         command=rift_bin(),
-        args=["serve", "--allow-writes", "--tools", "plan,projects,provision,operate", "--state", str(state)],
+        args=["serve", "--allow-writes", "--tools", "plan,projects,provision,operate,migrate", "--state", str(state)],
         env=env,
     )
 
@@ -188,6 +188,29 @@ async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(se
             ({"resource": web["name"], "metrics": ["evictions"]}, "cpu_percent"),
         ]:
             text = await call_err(client, "get_metrics", {"project_id": project["id"], **bad})
+            assert says in text, (bad, text)
+
+        # Plan moving the database to DigitalOcean: same engine and version, the same or the next size up, the
+        # cost before and after, the link the web servers left on AWS need, steps with their downtime.
+        db_name = next(r["name"] for r in plan["resources"] if r["kind"] == "database")
+        move = await call_ok(client, "plan_migration", {"project_id": project["id"], "component": "db", "to": "digitalocean"})
+        assert move["from"] == "aws" and move["to"] == "digitalocean", move
+        (line,) = move["moves"]
+        assert line.startswith(f"{db_name} (aws db.t3.") and f"{db_name}-do (digitalocean db-s-" in line, line
+        assert move["monthly_cost_before"] == pytest.approx(view["monthly_cost"], abs=0.01), move
+        assert move["monthly_cost_after"] != move["monthly_cost_before"], move
+        assert "web" in move["link"] and "aws" in move["link"], move["link"]
+        assert move["steps"][0].startswith("1. create the target") and any("downtime" in s for s in move["steps"]), move
+        assert move["cut_over"] and move["rollback"], move
+        target = await call_ok(client, "estimate_cost", {"plan_id": move["plan_id"]})
+        engines = [r for r in target["lines"] if "database" in r["catalog_key"]]
+        assert engines, target["lines"]
+        for bad, says in [
+            ({"component": "db", "to": "aws"}, "already runs on aws"),
+            ({"resource": "nothing", "to": "digitalocean"}, db_name),
+            ({"to": "digitalocean"}, "exactly one of resource"),
+        ]:
+            text = await call_err(client, "plan_migration", {"project_id": project["id"], **bad})
             assert says in text, (bad, text)
 
         # Resize a web server (stop, change type, start) and delete the bucket, each previewed then approved.
