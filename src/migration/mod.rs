@@ -429,3 +429,162 @@ fn steps(
     steps.extend(copy);
     (steps, cut_over, rollback)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ResourceState;
+
+    /// The stored resources of the brief's example as planned on `provider`.
+    fn stored(provider: Provider) -> Vec<StoredResource> {
+        let request: DeploymentRequest = serde_json::from_value(serde_json::json!({
+            "name": "shop",
+            "provider": provider,
+            "components": [
+                {"name": "web", "kind": "web_server", "vcpus": 2, "memory_gb": 4, "count": 2,
+                 "user_data": "#cloud-config\n", "image": "ubuntu-24-04-x64"},
+                {"name": "db", "kind": "database", "engine": "postgres", "version": "16", "vcpus": 2, "memory_gb": 4, "storage_gb": 20}
+            ]
+        }))
+        .unwrap();
+        planner::plan(&request)
+            .unwrap()
+            .resources
+            .into_iter()
+            .map(|r| StoredResource {
+                name: r.name.clone(),
+                kind: r.kind,
+                provider: r.provider,
+                region: r.region.clone(),
+                state: ResourceState::Created,
+                cloud_id: Some(format!("id-{}", r.name)),
+                size: r.size.clone(),
+                monthly_cost: Some(10.0),
+                endpoints: vec![],
+                plan_id: None,
+                managed: true,
+                error: None,
+                pending: None,
+                updated_at: String::new(),
+                planned: Some(r),
+                record: None,
+            })
+            .collect()
+    }
+
+    fn plan_for(sources: &[&StoredResource], to: Provider) -> (Plan, Vec<String>) {
+        let mut warnings = Vec::new();
+        let component = target_component(sources, to, &mut warnings).unwrap();
+        let plan = planner::plan(&DeploymentRequest {
+            name: Some("shop".into()),
+            provider: Some(to),
+            regions: Regions::default(),
+            components: vec![component],
+        })
+        .unwrap();
+        (plan, warnings)
+    }
+
+    #[test]
+    fn a_database_keeps_its_engine_version_and_size_on_the_other_cloud() {
+        let resources = stored(Provider::Digitalocean);
+        let db: Vec<&StoredResource> = resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::Database)
+            .collect();
+        let (plan, _) = plan_for(&db, Provider::Aws);
+        let target = plan
+            .resources
+            .iter()
+            .find(|r| r.kind == ResourceKind::Database)
+            .unwrap();
+        assert_eq!(target.name, "shop-db-aws");
+        assert_eq!(target.size.as_deref(), Some("db.t3.medium"));
+        let ResourceSpec::Database {
+            engine,
+            version,
+            storage_gb,
+            ..
+        } = &target.spec
+        else {
+            panic!("a database");
+        };
+        assert_eq!((engine.as_str(), version.as_str()), ("postgres", "16"));
+        assert!(*storage_gb >= 20);
+    }
+
+    #[test]
+    fn a_web_tier_moves_whole_with_its_user_data_and_a_warning_about_its_image() {
+        let resources = stored(Provider::Digitalocean);
+        let web: Vec<&StoredResource> = resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::WebServer)
+            .collect();
+        let (plan, warnings) = plan_for(&web, Provider::Aws);
+        let servers: Vec<_> = plan
+            .resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::WebServer)
+            .collect();
+        assert_eq!(servers.len(), 2);
+        assert!(
+            servers
+                .iter()
+                .all(|s| s.size.as_deref() == Some("t3.medium")),
+            "{servers:?}"
+        );
+        assert!(servers.iter().all(|s| matches!(&s.spec, ResourceSpec::WebServer { user_data: Some(u), .. } if u == "#cloud-config\n")));
+        assert!(
+            warnings.iter().any(|w| w.contains("ubuntu-24-04-x64")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn the_link_names_the_clients_left_behind_and_every_step_says_its_downtime() {
+        let text = link(
+            ResourceKind::Database,
+            Provider::Digitalocean,
+            Provider::Aws,
+            &["shop-web-1"],
+        );
+        assert!(
+            text.contains("shop-web-1") && text.contains("VPN"),
+            "{text}"
+        );
+        assert!(
+            link(
+                ResourceKind::Database,
+                Provider::Digitalocean,
+                Provider::Aws,
+                &[]
+            )
+            .starts_with("none needed")
+        );
+        let resources = stored(Provider::Digitalocean);
+        let db: Vec<&StoredResource> = resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::Database)
+            .collect();
+        for kind in [
+            ResourceKind::Database,
+            ResourceKind::WebServer,
+            ResourceKind::Cache,
+            ResourceKind::ObjectStorage,
+            ResourceKind::BlockStorage,
+            ResourceKind::LoadBalancer,
+        ] {
+            let (steps, cut_over, rollback) =
+                steps(kind, Provider::Digitalocean, Provider::Aws, &db, "plan-1");
+            assert_eq!(steps.len(), 4, "{kind}");
+            assert!(
+                steps.iter().all(|s| s.contains("downtime")),
+                "{kind}: {steps:?}"
+            );
+            assert!(
+                !cut_over.is_empty() && rollback.contains("shop-db"),
+                "{kind}"
+            );
+        }
+    }
+}
