@@ -31,8 +31,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
-    /// The SQLite state file (default: <data dir>/rift/state.db).
-    #[arg(long, env = "RIFT_STATE", value_name = "PATH")]
+    /// The SQLite state file (default: <data dir>/rift/state.db), or postgres://USER@HOST/DB for a database
+    /// shared by several replicas (the password in the URL or in PGPASSWORD).
+    #[arg(long, env = "RIFT_STATE", value_name = "PATH|URL")]
     pub state: Option<PathBuf>,
     /// Settings file (default: <config dir>/rift/config.toml when it exists).
     #[arg(long, env = "RIFT_CONFIG", value_name = "PATH")]
@@ -71,7 +72,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(e.to_string()))?;
     tracing::info!(
         "state {}, writes {}",
-        settings.state_path.display(),
+        crate::store::Store::new(settings.state_path.clone()).location(),
         if settings.allow_writes {
             "enabled"
         } else {

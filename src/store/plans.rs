@@ -6,9 +6,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
-use rusqlite::{OptionalExtension, params};
-
 use super::db::{Store, StoreError, now};
+use super::sql::args;
 use crate::model::Plan;
 
 impl Store {
@@ -21,16 +20,17 @@ impl Store {
             c.execute(
                 "INSERT INTO plans (id, body, created_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-                params![plan.plan_id, body, now()],
+                &args![&plan.plan_id, &body, now()],
             )
         })?;
         Ok(())
     }
 
     pub fn plan(&self, id: &str) -> Result<Option<Plan>, StoreError> {
-        let body: Option<String> = self.with(|c| {
-            c.query_row("SELECT body FROM plans WHERE id = ?1", [id], |r| r.get(0))
-                .optional()
+        let body = self.with(|c| {
+            c.query_opt("SELECT body FROM plans WHERE id = ?1", &args![id])?
+                .map(|r| r.text(0))
+                .transpose()
         })?;
         body.map(|b| {
             serde_json::from_str(&b).map_err(|e| StoreError::Decode {
