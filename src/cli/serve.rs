@@ -80,6 +80,8 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         }
     );
     let max_sessions = settings.http_max_sessions;
+    // Replicas sharing a database serve without sessions: any of them can answer any request.
+    let shared = crate::store::is_postgres_url(&settings.state_path.to_string_lossy());
     let state = AppState::new(settings, Clouds::builtin());
     match args.http {
         None => {
@@ -98,7 +100,8 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
                 args.allowed_origins,
                 max_sessions,
             )
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+            .map_err(|e| CliError::Usage(e.to_string()))?
+            .stateless(shared);
             let listener = http::bind(&settings)
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;

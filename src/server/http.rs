@@ -62,6 +62,8 @@ pub struct HttpSettings {
     extra_hosts: Vec<String>,
     allowed_origins: Vec<String>,
     max_sessions: usize,
+    /// No sessions: every request stands alone, so any replica behind a load balancer can answer it.
+    stateless: bool,
 }
 
 impl std::fmt::Debug for HttpSettings {
@@ -72,6 +74,7 @@ impl std::fmt::Debug for HttpSettings {
             .field("extra_hosts", &self.extra_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_sessions", &self.max_sessions)
+            .field("stateless", &self.stateless)
             .finish()
     }
 }
@@ -109,7 +112,16 @@ impl HttpSettings {
             extra_hosts,
             allowed_origins,
             max_sessions,
+            stateless: false,
         })
+    }
+
+    /// Serves without sessions (rmcp's stateless mode, plain JSON replies): what replicas sharing a database
+    /// do, so a load balancer needs no sticky sessions. Elicitation, which needs a session, is then not offered;
+    /// the approval token is the confirmation step.
+    pub fn stateless(mut self, stateless: bool) -> Self {
+        self.stateless = stateless;
+        self
     }
 
     /// The Host values accepted once listening on `bound`: the loopback names and the bound address, each with
@@ -158,6 +170,8 @@ pub async fn serve(
         .with_allowed_origins(settings.allowed_origins.clone())
         .enforce_origin_validation()
         .with_max_request_body_bytes(MAX_BODY_BYTES)
+        .with_legacy_session_mode(!settings.stateless)
+        .with_json_response(settings.stateless)
         .with_cancellation_token(cancel.child_token());
     let sessions = Arc::new(CappedSessions::new(settings.max_sessions));
     let mcp = StreamableHttpService::new(

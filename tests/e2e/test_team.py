@@ -175,3 +175,35 @@ async def test_two_replicas_applying_one_plan_create_each_resource_once(replicas
     assert len(names) == len(web), names
     vpcs = ec2().describe_vpcs(Filters=[{"Name": "tag:rift-project", "Values": [project["id"]]}])["Vpcs"]
     assert len(vpcs) == 1, vpcs
+
+
+def test_replicas_serve_without_sessions_so_any_one_answers_any_request(replicas: list[HttpServer]) -> None:
+    import httpx
+
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    init = httpx.post(
+        replicas[0].mcp_url,
+        headers=headers,
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "lb", "version": "1"}},
+        },
+        timeout=30,
+    )
+    assert init.status_code == 200, init.text
+    assert "mcp-session-id" not in init.headers, dict(init.headers)
+    version = init.json()["result"]["protocolVersion"]
+    # The next request lands on another replica, as a load balancer without sticky sessions would send it.
+    call = httpx.post(
+        replicas[1].mcp_url,
+        headers={**headers, "MCP-Protocol-Version": version},
+        json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_projects", "arguments": {}}},
+        timeout=30,
+    )
+    assert call.status_code == 200, call.text
+    assert call.headers["content-type"].startswith("application/json"), dict(call.headers)
+    result = call.json()["result"]
+    assert result.get("isError") is not True, result
+    assert "projects" in result["structuredContent"], result
