@@ -207,3 +207,48 @@ def test_replicas_serve_without_sessions_so_any_one_answers_any_request(replicas
     result = call.json()["result"]
     assert result.get("isError") is not True, result
     assert "projects" in result["structuredContent"], result
+
+
+async def test_the_hourly_cap_counts_every_replicas_creations(replicas: list[HttpServer]) -> None:
+    name = f"cap{int(time.time() * 1000) % 10_000_000}"
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(Client(r.mcp_url, mode="legacy", read_timeout_seconds=120.0))
+            for r in replicas
+        ]
+        project = await call_ok(
+            clients[0],
+            "create_project",
+            {
+                "name": name,
+                "cloud_providers": ["aws"],
+                "aws_config": {"region": REGION},
+                "policy": {"max_creations_per_hour": 2},
+            },
+        )
+
+        async def bucket_apply(client: Client, component: str):
+            plan = await call_ok(
+                client,
+                "plan_deployment",
+                {
+                    "name": name,
+                    "provider": "aws",
+                    "regions": {"aws": REGION},
+                    "components": [{"name": component, "kind": "object_storage", "storage_gb": 10}],
+                },
+            )
+            args = {"project_id": project["id"], "plan_id": plan["plan_id"]}
+            return args, await client.call_tool("apply_plan", args)
+
+        # One creation on each of two replicas...
+        for client, component in ((clients[0], "one"), (clients[1], "two")):
+            args, preview = await bucket_apply(client, component)
+            token = preview.structured_content["approval_token"]
+            done = await call_ok(client, "apply_plan", {**args, "approval_token": token})
+            assert done["status"] == "executed", done
+        # ...and the third replica's would exceed the cap of 2 per hour.
+        _, third = await bucket_apply(clients[2], "three")
+        text = text_of(third)
+        assert "exceeds the cap of 2 per hour" in text, text
+        assert not (third.structured_content or {}).get("approval_token"), third.structured_content
