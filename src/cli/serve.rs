@@ -31,6 +31,14 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+    /// Per-user bearer tokens for HTTP: a file of `NAME SHA256-HEX` lines (the hash of each user's token); the
+    /// activity log records which user asked.
+    #[arg(
+        long = "tokens-file",
+        env = "RIFT_HTTP_TOKENS_FILE",
+        value_name = "PATH"
+    )]
+    pub tokens_file: Option<PathBuf>,
     /// The SQLite state file (default: <data dir>/rift/state.db), or postgres://USER@HOST/DB for a database
     /// shared by several replicas (the password in the URL or in PGPASSWORD).
     #[arg(long, env = "RIFT_STATE", value_name = "PATH|URL")]
@@ -93,12 +101,19 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         Some(addr) => {
             // Read from the environment only: a token on the command line would show in `ps`.
             let token = std::env::var("RIFT_HTTP_TOKEN").ok();
+            let users = args
+                .tokens_file
+                .as_deref()
+                .map(crate::server::users::UserTokens::load)
+                .transpose()
+                .map_err(|e| CliError::Usage(e.to_string()))?;
             let settings = HttpSettings::new(
                 addr,
                 token,
                 args.allowed_hosts,
                 args.allowed_origins,
                 max_sessions,
+                users,
             )
             .map_err(|e| CliError::Usage(e.to_string()))?
             .stateless(shared);

@@ -15,6 +15,7 @@ mod provisioning;
 mod sessions;
 mod stdio;
 mod terraform;
+pub mod users;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -220,8 +221,14 @@ impl ServerHandler for RiftServer {
                     .into(),
             );
         }
+        // The user a per-user bearer token named (HTTP only): the activity log records who asked.
+        let user = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<users::HttpUser>())
+            .map(|user| user.0.clone());
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
-        self.tool_router().call(call).await
+        users::as_caller(user, self.tool_router().call(call)).await
     }
 
     // Resources: the Terraform files of stored plans (server/terraform.rs).

@@ -11,7 +11,7 @@ use super::sql::args;
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Activity {
     pub at: String,
-    /// The MCP client that asked (its declared name).
+    /// Who asked: the user of a per-user HTTP token and the MCP client's declared name, `alice (claude-ai)`.
     pub client: Option<String>,
     pub tool: String,
     /// preview, execute, create, delete, resize, reconcile, update.
