@@ -410,6 +410,20 @@ mod tests {
     }
 
     #[test]
+    fn per_user_tokens_are_enough_on_a_public_address() {
+        let users = UserTokens::parse(&format!("alice {}\n", "ab".repeat(32)), "tokens").unwrap();
+        let settings = HttpSettings::new(
+            "0.0.0.0:8080".parse().unwrap(),
+            None,
+            vec![],
+            vec![],
+            8,
+            Some(users),
+        );
+        assert!(settings.is_ok(), "{settings:?}");
+    }
+
+    #[test]
     fn the_host_check_names_the_port() {
         let local = settings("127.0.0.1:0", None).unwrap();
         let hosts = local.allowed_hosts("127.0.0.1:8123".parse().unwrap());

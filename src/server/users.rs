@@ -72,7 +72,7 @@ impl UserTokens {
     }
 
     /// Parses the file's text; errors name the line, never its content (it might hold a raw token by mistake).
-    fn parse(text: &str, path: &str) -> Result<UserTokens, TokensFileError> {
+    pub(super) fn parse(text: &str, path: &str) -> Result<UserTokens, TokensFileError> {
         let mut users: Vec<(Arc<str>, [u8; 32])> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();

@@ -187,8 +187,9 @@ pub fn describe(config: &tokio_postgres::Config) -> String {
 #[derive(Debug)]
 pub(super) struct Postgres {
     url: String,
-    /// The pool once the URL parsed and the schema is current; retried on the next call after a failure.
-    pool: Mutex<Option<Pool>>,
+    /// The pool and the database as shown, once the URL parsed and the schema is current; retried on the next
+    /// call after a failure.
+    pool: Mutex<Option<(Pool, String)>>,
 }
 
 impl Postgres {
@@ -293,15 +294,15 @@ impl Postgres {
 
     /// The pool, made (and the schema migrated) on first use.
     fn pool(&self) -> Result<(Pool, String), StoreError> {
-        let config = parse_url(&self.url).map_err(StoreError::Postgres)?;
-        let target = describe(&config);
         let mut guard = self
             .pool
             .lock()
             .map_err(|_| StoreError::Postgres("the pool lock is poisoned".to_string()))?;
-        if let Some(pool) = guard.as_ref() {
-            return Ok((pool.clone(), target));
+        if let Some(ready) = guard.as_ref() {
+            return Ok(ready.clone());
         }
+        let config = parse_url(&self.url).map_err(StoreError::Postgres)?;
+        let target = describe(&config);
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
@@ -325,7 +326,7 @@ impl Postgres {
                 .map_err(|e| connect_error(&at, e))?;
             migrate(&mut client, handle, &at)
         })?;
-        *guard = Some(pool.clone());
+        *guard = Some((pool.clone(), target.clone()));
         Ok((pool, target))
     }
 }
