@@ -294,9 +294,10 @@ mod tests {
     use serde_json::json;
 
     fn approvals(name: &str) -> Approvals {
-        let dir = std::env::temp_dir().join(format!("rift-approval-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Approvals::new(Store::new(dir.join("state.db")), 600)
+        Approvals::new(
+            Store::new(crate::store::testing::state("approval", name)),
+            600,
+        )
     }
 
     const NOW: i64 = 1_800_000_000;

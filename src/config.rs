@@ -194,10 +194,12 @@ pub enum ConfigError {
     #[error("{name}: {message}")]
     Flag { name: String, message: String },
     #[error(
-        "state: a {scheme}:// URL is not supported yet: rift keeps its state in SQLite; give a file path \
-         (--state, RIFT_STATE or state in the config file)"
+        "state: a {scheme}:// URL is not supported: give a file path for SQLite, or postgres://USER@HOST/DATABASE \
+         for a PostgreSQL database shared by replicas (--state, RIFT_STATE or state in the config file)"
     )]
     StateUrl { scheme: String },
+    #[error("state: {0}")]
+    StateDatabase(String),
 }
 
 /// Loads settings: file, then `RIFT_*` variables (read through `env`), then flags.
@@ -271,10 +273,16 @@ pub fn load(
     Ok(settings)
 }
 
-/// A `scheme://` state would otherwise be taken as a relative file path (`./postgres:/...`). Only the scheme
-/// is quoted: the rest of a database URL may hold a password.
+/// A `postgres://` state names a PostgreSQL database and must parse; another `scheme://` state would otherwise
+/// be taken as a relative file path (`./mysql:/...`). Only the scheme is quoted: the rest of a database URL may
+/// hold a password.
 fn check_state_path(path: &Path) -> Result<(), ConfigError> {
     let text = path.to_string_lossy();
+    if crate::store::is_postgres_url(&text) {
+        return crate::store::parse_postgres_url(&text)
+            .map(|_| ())
+            .map_err(ConfigError::StateDatabase);
+    }
     match text.split_once("://") {
         Some((scheme, _))
             if !scheme.is_empty()
@@ -1054,14 +1062,39 @@ mod tests {
     }
 
     #[test]
-    fn a_database_url_as_state_is_refused_without_quoting_it() {
+    fn database_urls_as_state_are_checked_without_quoting_them() {
         let overrides = Overrides {
             state: Some(PathBuf::from("postgres://rift:hunter2@db.example.com/rift")),
             ..Overrides::default()
         };
+        let settings = load(&overrides, |_| None).unwrap();
+        let store = crate::store::Store::new(settings.state_path);
+        assert!(store.is_shared());
+        assert_eq!(store.location(), "postgres://rift@db.example.com:5432/rift");
+
+        let overrides = Overrides {
+            state: Some(PathBuf::from(
+                "postgres://rift:hunter2@db.example.com:notaport/rift",
+            )),
+            ..Overrides::default()
+        };
         let err = load(&overrides, |_| None).unwrap_err().to_string();
         assert!(
-            err.contains("postgres:// URL is not supported") && !err.contains("hunter2"),
+            err.contains("not valid")
+                && err.contains("postgres://USER")
+                && !err.contains("hunter2"),
+            "{err}"
+        );
+
+        let overrides = Overrides {
+            state: Some(PathBuf::from("mysql://rift:hunter2@db.example.com/rift")),
+            ..Overrides::default()
+        };
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("mysql:// URL is not supported")
+                && err.contains("postgres://")
+                && !err.contains("hunter2"),
             "{err}"
         );
         // A path with a colon in it is still a path.

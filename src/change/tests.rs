@@ -15,10 +15,8 @@ use crate::store::{ChangeState, ResourceState};
 const WAIT: Duration = Duration::from_secs(30);
 
 fn changes(name: &str, cloud: &Arc<MemoryCloud>) -> Changes {
-    let dir = std::env::temp_dir().join(format!("rift-change-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
     let settings = Settings {
-        state_path: dir.join("state.db"),
+        state_path: crate::store::testing::state("change", name),
         allow_writes: true,
         ..Settings::default()
     };

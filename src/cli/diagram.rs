@@ -17,8 +17,9 @@ pub struct DiagramArgs {
     /// Where to write: FILE.svg or FILE.mmd (Mermaid).
     #[arg(long)]
     pub out: PathBuf,
-    /// The state file holding stored plans and projects (default: <data dir>/rift/state.db).
-    #[arg(long, env = "RIFT_STATE", value_name = "PATH")]
+    /// The state holding stored plans and projects: a file (default: <data dir>/rift/state.db) or a
+    /// postgres:// URL.
+    #[arg(long, env = "RIFT_STATE", value_name = "PATH|URL")]
     pub state: Option<PathBuf>,
 }
 
@@ -68,7 +69,7 @@ fn diagram_of(args: &DiagramArgs) -> Result<Diagram, CliError> {
             CliError::Usage(format!(
                 "{}: no such plan in {}",
                 args.source,
-                settings.state_path.display()
+                store.location()
             ))
         })?;
         return plan_diagram(&plan);

@@ -31,8 +31,17 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
-    /// The SQLite state file (default: <data dir>/rift/state.db).
-    #[arg(long, env = "RIFT_STATE", value_name = "PATH")]
+    /// Per-user bearer tokens for HTTP: a file of `NAME SHA256-HEX` lines (the hash of each user's token); the
+    /// activity log records which user asked.
+    #[arg(
+        long = "tokens-file",
+        env = "RIFT_HTTP_TOKENS_FILE",
+        value_name = "PATH"
+    )]
+    pub tokens_file: Option<PathBuf>,
+    /// The SQLite state file (default: <data dir>/rift/state.db), or postgres://USER@HOST/DB for a database
+    /// shared by several replicas (the password in the URL or in PGPASSWORD).
+    #[arg(long, env = "RIFT_STATE", value_name = "PATH|URL")]
     pub state: Option<PathBuf>,
     /// Settings file (default: <config dir>/rift/config.toml when it exists).
     #[arg(long, env = "RIFT_CONFIG", value_name = "PATH")]
@@ -71,7 +80,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(e.to_string()))?;
     tracing::info!(
         "state {}, writes {}",
-        settings.state_path.display(),
+        crate::store::Store::new(settings.state_path.clone()).location(),
         if settings.allow_writes {
             "enabled"
         } else {
@@ -79,6 +88,8 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         }
     );
     let max_sessions = settings.http_max_sessions;
+    // Replicas sharing a database serve without sessions: any of them can answer any request.
+    let shared = crate::store::is_postgres_url(&settings.state_path.to_string_lossy());
     let state = AppState::new(settings, Clouds::builtin());
     match args.http {
         None => {
@@ -90,14 +101,22 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         Some(addr) => {
             // Read from the environment only: a token on the command line would show in `ps`.
             let token = std::env::var("RIFT_HTTP_TOKEN").ok();
+            let users = args
+                .tokens_file
+                .as_deref()
+                .map(crate::server::users::UserTokens::load)
+                .transpose()
+                .map_err(|e| CliError::Usage(e.to_string()))?;
             let settings = HttpSettings::new(
                 addr,
                 token,
                 args.allowed_hosts,
                 args.allowed_origins,
                 max_sessions,
+                users,
             )
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+            .map_err(|e| CliError::Usage(e.to_string()))?
+            .stateless(shared);
             let listener = http::bind(&settings)
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;

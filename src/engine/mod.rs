@@ -148,6 +148,7 @@ impl Engine {
     ) -> Result<ApplyReport, EngineError> {
         let lock = self.project_lock(&project.id)?;
         let _one_change_per_project = lock.lock().await;
+        let _across_replicas = self.store.lock_project(&project.id)?;
         let total = u32::try_from(plan.resources.len()).unwrap_or(u32::MAX);
         let done_count = Arc::new(AtomicU32::new(0));
         let report_progress = |message: String| {
@@ -353,6 +354,7 @@ impl Engine {
     ) -> Result<ResourceRecord, EngineError> {
         let lock = self.project_lock(&project.id)?;
         let _one_change_per_project = lock.lock().await;
+        let _across_replicas = self.store.lock_project(&project.id)?;
         let cloud_id = created_id(resource)?;
         let target = match to {
             NewSize::Slug(slug) => format!("resize to {slug}"),
@@ -391,6 +393,7 @@ impl Engine {
     ) -> Result<DeleteOutcome, EngineError> {
         let lock = self.project_lock(&project.id)?;
         let _one_change_per_project = lock.lock().await;
+        let _across_replicas = self.store.lock_project(&project.id)?;
         let cloud_id = created_id(resource)?;
         self.store
             .set_pending(&project.id, &resource.name, Some("delete"))?;
@@ -412,7 +415,8 @@ impl Engine {
     }
 
     /// One change per project at a time: two concurrent changes would race their lookups-before-create in the
-    /// cloud (DigitalOcean has no idempotency keys) or resize what the other deletes.
+    /// cloud (DigitalOcean has no idempotency keys) or resize what the other deletes. This lock orders the
+    /// changes of this process; [`Store::lock_project`] (taken after it) refuses those of other replicas.
     fn project_lock(&self, project_id: &str) -> Result<Arc<tokio::sync::Mutex<()>>, EngineError> {
         Ok(self
             .applying

@@ -14,9 +14,7 @@ use crate::policy::Policy;
 use crate::store::ResourceState;
 
 fn store(name: &str) -> Store {
-    let dir = std::env::temp_dir().join(format!("rift-engine-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    Store::new(dir.join("state.db"))
+    Store::new(crate::store::testing::state("engine", name))
 }
 
 fn project(store: &Store) -> Project {
@@ -267,7 +265,7 @@ async fn a_crash_between_intended_and_created_is_reconciled() {
         .unwrap();
     drop(first);
 
-    let restarted = Store::new(store_path("crash"));
+    let restarted = Store::new(crate::store::testing::state_reopened("engine", "crash"));
     let report = reconcile(&restarted, &cloud.clouds(), &project)
         .await
         .unwrap();
@@ -311,12 +309,6 @@ async fn reconcile_marks_resources_deleted_behind_rifts_back_as_gone() {
             .state,
         ResourceState::Gone
     );
-}
-
-fn store_path(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir()
-        .join(format!("rift-engine-{}-{name}", std::process::id()))
-        .join("state.db")
 }
 
 #[tokio::test]

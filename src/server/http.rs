@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use super::sessions::CappedSessions;
+use super::users::{HttpUser, UserTokens};
 use super::{AppState, RiftServer};
 
 /// Host names a loopback server always answers to (with its port).
@@ -35,7 +36,7 @@ const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*",
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error(
-        "refusing to serve HTTP on {0} without a bearer token: anyone who can reach that address could use rift. Set RIFT_HTTP_TOKEN to a long random secret (clients send it as 'Authorization: Bearer <token>'), or bind to 127.0.0.1"
+        "refusing to serve HTTP on {0} without a bearer token: anyone who can reach that address could use rift. Set RIFT_HTTP_TOKEN to a long random secret (clients send it as 'Authorization: Bearer <token>'), or give per-user tokens with --tokens-file, or bind to 127.0.0.1"
     )]
     TokenRequired(SocketAddr),
     #[error("RIFT_HTTP_TOKEN is set but empty; give it a long random secret or unset it")]
@@ -62,6 +63,10 @@ pub struct HttpSettings {
     extra_hosts: Vec<String>,
     allowed_origins: Vec<String>,
     max_sessions: usize,
+    /// Per-user tokens (hashed) → user names; the single token, when also set, stays valid without a name.
+    users: Option<Arc<UserTokens>>,
+    /// No sessions: every request stands alone, so any replica behind a load balancer can answer it.
+    stateless: bool,
 }
 
 impl std::fmt::Debug for HttpSettings {
@@ -72,6 +77,8 @@ impl std::fmt::Debug for HttpSettings {
             .field("extra_hosts", &self.extra_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_sessions", &self.max_sessions)
+            .field("users", &self.users)
+            .field("stateless", &self.stateless)
             .finish()
     }
 }
@@ -85,6 +92,7 @@ impl HttpSettings {
         extra_hosts: Vec<String>,
         extra_origins: Vec<String>,
         max_sessions: usize,
+        users: Option<UserTokens>,
     ) -> Result<Self, HttpError> {
         let token: Option<Arc<str>> = match token {
             Some(t) if t.trim().is_empty() => return Err(HttpError::EmptyToken),
@@ -93,7 +101,8 @@ impl HttpSettings {
         };
         if !addr.ip().is_loopback() {
             match &token {
-                None => return Err(HttpError::TokenRequired(addr)),
+                None if users.is_none() => return Err(HttpError::TokenRequired(addr)),
+                None => {}
                 Some(t) if t.chars().count() < MIN_TOKEN_LEN => {
                     return Err(HttpError::ShortToken(t.chars().count(), addr));
                 }
@@ -109,7 +118,17 @@ impl HttpSettings {
             extra_hosts,
             allowed_origins,
             max_sessions,
+            users: users.map(Arc::new),
+            stateless: false,
         })
+    }
+
+    /// Serves without sessions (rmcp's stateless mode, plain JSON replies): what replicas sharing a database
+    /// do, so a load balancer needs no sticky sessions. Elicitation, which needs a session, is then not offered;
+    /// the approval token is the confirmation step.
+    pub fn stateless(mut self, stateless: bool) -> Self {
+        self.stateless = stateless;
+        self
     }
 
     /// The Host values accepted once listening on `bound`: the loopback names and the bound address, each with
@@ -158,6 +177,8 @@ pub async fn serve(
         .with_allowed_origins(settings.allowed_origins.clone())
         .enforce_origin_validation()
         .with_max_request_body_bytes(MAX_BODY_BYTES)
+        .with_legacy_session_mode(!settings.stateless)
+        .with_json_response(settings.stateless)
         .with_cancellation_token(cancel.child_token());
     let sessions = Arc::new(CappedSessions::new(settings.max_sessions));
     let mcp = StreamableHttpService::new(
@@ -169,7 +190,10 @@ pub async fn serve(
         .nest_service("/mcp", mcp)
         .layer(middleware::from_fn_with_state(sessions, check_message))
         .layer(middleware::from_fn_with_state(
-            settings.token.clone(),
+            Auth {
+                token: settings.token.clone(),
+                users: settings.users.clone(),
+            },
             require_token,
         ));
     let app = Router::new()
@@ -297,14 +321,18 @@ async fn healthz() -> impl IntoResponse {
     (StatusCode::OK, "ok\n")
 }
 
-async fn require_token(
-    State(token): State<Option<Arc<str>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(expected) = token else {
+/// What a request must present: the single token, a per-user token, or (neither configured) nothing.
+#[derive(Clone)]
+struct Auth {
+    token: Option<Arc<str>>,
+    users: Option<Arc<UserTokens>>,
+}
+
+/// Checks the bearer token; a per-user token's user goes with the request to the tool call.
+async fn require_token(State(auth): State<Auth>, mut request: Request, next: Next) -> Response {
+    if auth.token.is_none() && auth.users.is_none() {
         return next.run(request).await;
-    };
+    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -312,21 +340,29 @@ async fn require_token(
         .and_then(|v| v.split_once(' '))
         // The scheme is case-insensitive (RFC 9110).
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match presented {
-        Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => {
-            next.run(request).await
+        .map(|(_, token)| token.trim().to_string());
+    if let Some(given) = presented {
+        if let Some(user) = auth.users.as_ref().and_then(|u| u.user_for(&given)) {
+            request.extensions_mut().insert(HttpUser(user));
+            return next.run(request).await;
         }
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "missing or wrong bearer token: send 'Authorization: Bearer <RIFT_HTTP_TOKEN>'\n",
-        )
-            .into_response(),
+        if auth
+            .token
+            .as_ref()
+            .is_some_and(|expected| constant_time_eq(given.as_bytes(), expected.as_bytes()))
+        {
+            return next.run(request).await;
+        }
     }
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "missing or wrong bearer token: send 'Authorization: Bearer <token>' with RIFT_HTTP_TOKEN or your own \
+         token from the tokens file\n",
+    )
+        .into_response()
 }
 
-/// Compares without stopping at the first difference, so timing does not reveal how much of a guess was right.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -347,6 +383,7 @@ mod tests {
             vec![],
             vec![],
             8,
+            None,
         )
     }
 
@@ -371,6 +408,20 @@ mod tests {
     }
 
     #[test]
+    fn per_user_tokens_are_enough_on_a_public_address() {
+        let users = UserTokens::parse(&format!("alice {}\n", "ab".repeat(32)), "tokens").unwrap();
+        let settings = HttpSettings::new(
+            "0.0.0.0:8080".parse().unwrap(),
+            None,
+            vec![],
+            vec![],
+            8,
+            Some(users),
+        );
+        assert!(settings.is_ok(), "{settings:?}");
+    }
+
+    #[test]
     fn the_host_check_names_the_port() {
         let local = settings("127.0.0.1:0", None).unwrap();
         let hosts = local.allowed_hosts("127.0.0.1:8123".parse().unwrap());
@@ -384,6 +435,7 @@ mod tests {
             vec!["rift.example.com".into()],
             vec![],
             8,
+            None,
         )
         .unwrap();
         let hosts = public.allowed_hosts("10.1.2.3:80".parse().unwrap());

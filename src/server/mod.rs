@@ -19,6 +19,7 @@ mod sessions;
 mod stdio;
 mod tasks;
 mod terraform;
+pub mod users;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -229,8 +230,14 @@ impl ServerHandler for RiftServer {
         let tasks = context
             .client_capabilities()
             .is_some_and(|c| c.supports_tasks());
+        // The user a per-user bearer token named (HTTP only): the activity log records who asked.
+        let user = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<users::HttpUser>())
+            .map(|user| user.0.clone());
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
-        let response = self.tool_router().call(call).await?;
+        let response = users::as_caller(user, self.tool_router().call(call)).await?;
         Ok(if tasks {
             tasks::offer(response)
         } else {

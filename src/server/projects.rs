@@ -186,15 +186,27 @@ impl RiftServer {
     }
 }
 
-/// The name the client declared in its initialize request, as the activity log keeps it: scanned like every
-/// other string a client sends (a secret becomes a placeholder) and cut to 100 characters.
+/// Who asked, as the activity log keeps it: the user a per-user bearer token named (HTTP), with the name the
+/// client declared in its initialize request — `alice (claude-ai)`, `alice`, or `claude-ai`. The client's name is
+/// scanned like every other string a client sends (a secret becomes a placeholder) and cut to 100 characters.
 pub(super) fn client_name(peer: &Peer<RoleServer>) -> Option<String> {
     // Longer than any real client's name ("claude-ai", "mcp-inspector", "Visual Studio Code - Insiders").
     const CLIENT_NAME_MAX: usize = 100;
-    peer.peer_info().map(|info| {
+    // A stateless HTTP request has no initialize behind it: rmcp then fills in its own placeholder, which names
+    // no client.
+    let placeholder = rmcp::model::Implementation::default();
+    let declared = peer.peer_info().filter(|info| {
+        info.client_info.name != placeholder.name || info.client_info.version != placeholder.version
+    });
+    let client: Option<String> = declared.map(|info| {
         crate::config::redact(&info.client_info.name)
             .chars()
             .take(CLIENT_NAME_MAX)
             .collect()
-    })
+    });
+    match (super::users::caller(), client) {
+        (Some(user), Some(client)) => Some(format!("{user} ({client})")),
+        (Some(user), None) => Some(user.to_string()),
+        (None, client) => client,
+    }
 }

@@ -1,9 +1,8 @@
 //! Issued approval tokens (only their hashes) and the signing key. Using a token is one conditional update, so
 //! two concurrent calls with the same token cannot both succeed.
 
-use rusqlite::{OptionalExtension, params};
-
 use super::db::{Store, StoreError};
+use super::sql::args;
 
 /// An issued approval, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,21 +20,19 @@ pub struct ApprovalRow {
 
 impl Store {
     /// The key approvals are signed with, generated on first use and kept in the store (so tokens survive a
-    /// restart and are worthless against another store).
+    /// restart, are valid on every replica sharing the store, and are worthless against another store). The
+    /// first replica to insert it wins; the others read the winner's.
     pub fn approval_key(&self) -> Result<Vec<u8>, StoreError> {
         let mut fresh = [0u8; 32];
         getrandom::fill(&mut fresh)
             .map_err(|e| StoreError::Sqlite(format!("no randomness for the approval key: {e}")))?;
         self.with(|c| {
             c.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('approval_key', ?1)",
-                [&fresh[..]],
+                "INSERT INTO meta (key, value) VALUES ('approval_key', ?1) ON CONFLICT (key) DO NOTHING",
+                &args![&fresh[..]],
             )?;
-            c.query_row(
-                "SELECT value FROM meta WHERE key = 'approval_key'",
-                [],
-                |r| r.get(0),
-            )
+            c.query_one("SELECT value FROM meta WHERE key = 'approval_key'", &[])?
+                .bytes(0)
         })
     }
 
@@ -45,16 +42,16 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "DELETE FROM approvals WHERE expires_at < ?1",
-                [(row.created_at - 86_400).saturating_mul(1000)],
+                &args![(row.created_at - 86_400).saturating_mul(1000)],
             )?;
             c.execute(
                 "INSERT INTO approvals (token_hash, project_id, tool, request_hash, created_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    row.token_hash,
-                    row.project_id,
-                    row.tool,
-                    row.request_hash,
+                &args![
+                    &row.token_hash,
+                    &row.project_id,
+                    &row.tool,
+                    &row.request_hash,
                     row.created_at,
                     row.expires_at
                 ],
@@ -65,32 +62,33 @@ impl Store {
 
     pub fn approval(&self, token_hash: &str) -> Result<Option<ApprovalRow>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 "SELECT token_hash, project_id, tool, request_hash, created_at, expires_at, used_at
                  FROM approvals WHERE token_hash = ?1",
-                [token_hash],
-                |r| {
-                    Ok(ApprovalRow {
-                        token_hash: r.get(0)?,
-                        project_id: r.get(1)?,
-                        tool: r.get(2)?,
-                        request_hash: r.get(3)?,
-                        created_at: r.get(4)?,
-                        expires_at: r.get(5)?,
-                        used_at: r.get(6)?,
-                    })
-                },
-            )
-            .optional()
+                &args![token_hash],
+            )?
+            .map(|r| {
+                Ok(ApprovalRow {
+                    token_hash: r.text(0)?,
+                    project_id: r.text(1)?,
+                    tool: r.text(2)?,
+                    request_hash: r.text(3)?,
+                    created_at: r.int(4)?,
+                    expires_at: r.int(5)?,
+                    used_at: r.opt_int(6)?,
+                })
+            })
+            .transpose()
         })
     }
 
-    /// Marks the approval used; false when it was used already (by this or a concurrent call).
+    /// Marks the approval used; false when it was used already (by this or a concurrent call, in this process
+    /// or another replica): one conditional update, never a read then a write.
     pub fn use_approval(&self, token_hash: &str, at: i64) -> Result<bool, StoreError> {
         let changed = self.with(|c| {
             c.execute(
                 "UPDATE approvals SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
-                params![token_hash, at],
+                &args![token_hash, at],
             )
         })?;
         Ok(changed == 1)

@@ -2,11 +2,11 @@
 //! and outcome. The process running a change keeps its heartbeat fresh, so another process (or a restart) can
 //! tell a running change from one whose process ended.
 
-use rusqlite::{OptionalExtension, params};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::db::{Store, StoreError, now, rfc3339};
+use super::sql::{Row, args};
 use crate::model::Micros;
 
 /// Where a change is in its life.
@@ -100,7 +100,7 @@ impl Store {
                 "INSERT INTO changes (id, project_id, tool, state, steps, message, client, owner, started_at,
                                       heartbeat_at)
                  VALUES (?1, ?2, ?3, 'running', ?4, 'started', ?5, ?6, ?7, ?7)",
-                params![id, project_id, tool, steps, client, owner, at],
+                &args![id, project_id, tool, &steps, client, owner, at],
             )
         })?;
         Ok(())
@@ -111,7 +111,7 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE changes SET progress = ?2, heartbeat_at = ?3 WHERE id = ?1 AND state = 'running'",
-                params![id, progress, now()],
+                &args![id, progress, now()],
             )
         })?;
         Ok(())
@@ -122,7 +122,7 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE changes SET heartbeat_at = ?2 WHERE id = ?1 AND state = 'running'",
-                params![id, now()],
+                &args![id, now()],
             )
         })?;
         Ok(())
@@ -143,7 +143,7 @@ impl Store {
                 "UPDATE changes SET state = ?2, steps = ?3, message = ?4, cost_delta_micros = ?5, finished_at = ?6,
                         heartbeat_at = ?6
                  WHERE id = ?1 AND state = 'running'",
-                params![id, state.as_str(), steps, message, cost_delta_micros, now()],
+                &args![id, state.as_str(), &steps, message, cost_delta_micros, now()],
             )
         })?;
         Ok(())
@@ -152,12 +152,8 @@ impl Store {
     /// Every change recorded as running (by this process or another).
     pub fn running_changes(&self) -> Result<Vec<ChangeRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM changes WHERE state = 'running'");
-        let rows = self.with(|c| {
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map([], raw)?;
-            rows.collect::<Result<Vec<_>, _>>()
-        })?;
-        rows.into_iter().map(decode).collect()
+        let rows = self.with(|c| c.query(&sql, &[]))?;
+        rows.iter().map(decode).collect()
     }
 
     /// A running change whose process ended: marked interrupted (once; a finished change is left as it is).
@@ -166,7 +162,7 @@ impl Store {
             c.execute(
                 "UPDATE changes SET state = 'interrupted', message = ?2, finished_at = ?3
                  WHERE id = ?1 AND state = 'running'",
-                params![id, message, now()],
+                &args![id, message, now()],
             )
         })?;
         Ok(changed == 1)
@@ -174,8 +170,8 @@ impl Store {
 
     pub fn change(&self, id: &str) -> Result<Option<ChangeRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM changes WHERE id = ?1");
-        let row = self.with(|c| c.query_row(&sql, [id], raw).optional())?;
-        row.map(decode).transpose()
+        let row = self.with(|c| c.query_opt(&sql, &args![id]))?;
+        row.as_ref().map(decode).transpose()
     }
 
     /// The project's latest changes, newest first.
@@ -183,62 +179,29 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM changes WHERE project_id = ?1 ORDER BY started_at DESC, rowid DESC LIMIT ?2"
         );
-        let rows = self.with(|c| {
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map(params![project_id, limit], raw)?;
-            rows.collect::<Result<Vec<_>, _>>()
-        })?;
-        rows.into_iter().map(decode).collect()
+        let rows = self.with(|c| c.query(&sql, &args![project_id, limit]))?;
+        rows.iter().map(decode).collect()
     }
 }
 
-type RawRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-);
-
-fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-    ))
-}
-
-fn decode(row: RawRow) -> Result<ChangeRecord, StoreError> {
-    let (
-        id,
-        project_id,
-        tool,
-        state,
-        steps,
-        message,
-        progress,
-        micros,
-        owner,
-        started,
-        beat,
-        finished,
-    ) = row;
+/// A row of [`COLUMNS`].
+fn decode(row: &Row) -> Result<ChangeRecord, StoreError> {
+    let (id, project_id, tool, state, steps, message, progress) = (
+        row.text(0)?,
+        row.text(1)?,
+        row.text(2)?,
+        row.text(3)?,
+        row.text(4)?,
+        row.text(5)?,
+        row.text(6)?,
+    );
+    let (micros, owner, started, beat, finished) = (
+        row.int(7)?,
+        row.text(8)?,
+        row.int(9)?,
+        row.int(10)?,
+        row.opt_int(11)?,
+    );
     let bad = |what: &'static str, detail: String| StoreError::Decode { what, detail };
     Ok(ChangeRecord {
         state: ChangeState::parse(&state).ok_or_else(|| bad("change state", state.clone()))?,

@@ -1,12 +1,16 @@
-//! Opening the SQLite file: lazily (never before a tool needs it), created owner-only, in WAL mode with a busy
-//! timeout, migrated to the current schema in one write transaction, with clear errors for corrupt, locked,
-//! newer and foreign files.
+//! The store and its two backends. The SQLite file is opened lazily (never before a tool needs it), created
+//! owner-only, in WAL mode with a busy timeout, migrated to the current schema in one write transaction, with
+//! clear errors for corrupt, locked, newer and foreign files; PostgreSQL is in [`super::postgres`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+
+use super::postgres::{Postgres, ProjectLockGuard, is_postgres_url};
+use super::sql::{Arg, Conn, Row, Value};
 
 /// Each step takes the schema from version `i` to `i + 1`; a released step never changes (a store written by
 /// an older rift replays only the steps it lacks).
@@ -87,6 +91,12 @@ const MIGRATIONS: &[&str] = &[
          heartbeat_at INTEGER NOT NULL,
          finished_at INTEGER);
      CREATE INDEX changes_by_project ON changes(project_id, started_at);",
+    // 5: who holds a project's change lock, for the "busy" answer another replica gives (the lock itself is
+    // PostgreSQL's advisory lock; a SQLite file has one process, whose engine serializes its changes).
+    "CREATE TABLE change_locks (
+         project_id TEXT PRIMARY KEY,
+         holder TEXT NOT NULL,
+         since INTEGER NOT NULL);",
 ];
 
 /// The schema version this build writes.
@@ -105,26 +115,52 @@ pub enum StoreError {
     )]
     Locked { path: PathBuf },
     #[error(
-        "the state file {path} is not a rift store: it holds tables rift did not create ({tables}); move it aside \
-         or start rift with --state pointing elsewhere"
+        "{store} is not a rift store: it holds tables rift did not create ({tables}); move them aside or start \
+         rift with --state pointing elsewhere"
     )]
-    Foreign { path: PathBuf, tables: String },
-    #[error("cannot open the state file {path}: {detail}")]
-    CannotOpen { path: PathBuf, detail: String },
+    Foreign { store: String, tables: String },
+    #[error("cannot open {store}: {detail}")]
+    CannotOpen { store: String, detail: String },
     #[error(
-        "the state file {path} was written by a newer rift (schema {found}, this rift knows {known}); upgrade rift"
+        "{store} was written by a newer rift (schema {found}, this rift knows {known}); upgrade rift"
     )]
     TooNew {
-        path: PathBuf,
+        store: String,
         found: i64,
         known: i64,
     },
+    #[error(
+        "cannot reach the PostgreSQL server of {target} ({detail}); check that it runs and that --state names \
+         its host and port"
+    )]
+    Unreachable { target: String, detail: String },
+    #[error(
+        "PostgreSQL refused rift's login to {target} ({detail}); check the user and password in --state (or \
+         PGPASSWORD)"
+    )]
+    AuthFailed { target: String, detail: String },
+    #[error(
+        "project {project} is being changed by {holder} (since {since}); one change runs per project at a \
+         time: wait for it to finish (get_project lists its changes), then call again"
+    )]
+    Busy {
+        project: String,
+        holder: String,
+        since: String,
+    },
     #[error("state store: {0}")]
     Sqlite(String),
+    #[error("state store: {0}")]
+    Postgres(String),
     #[error("state store: a stored {what} is unreadable: {detail}")]
     Decode { what: &'static str, detail: String },
     #[error("{0}")]
     Conflict(String),
+}
+
+/// How a state file is named in errors.
+fn state_file(path: &Path) -> String {
+    format!("the state file {}", path.display())
 }
 
 impl StoreError {
@@ -139,7 +175,7 @@ impl StoreError {
             },
             Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
                 StoreError::CannotOpen {
-                    path: path.to_path_buf(),
+                    store: state_file(path),
                     detail: e.to_string(),
                 }
             }
@@ -148,40 +184,107 @@ impl StoreError {
     }
 }
 
-/// The store: one SQLite file shared by every session of the process. Cheap to clone. Opening happens on the
-/// first call that needs it; a failed open is retried on the next call (a lock may have been released).
+/// The store: one SQLite file shared by every session of the process, or a PostgreSQL database shared by
+/// several replicas. Cheap to clone. Opening happens on the first call that needs it; a failed open is retried
+/// on the next call (a lock may have been released, the server may have started).
 #[derive(Debug, Clone)]
 pub struct Store {
-    path: Arc<PathBuf>,
-    conn: Arc<Mutex<Option<Connection>>>,
+    backend: Arc<Backend>,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Sqlite {
+        path: PathBuf,
+        conn: Mutex<Option<Connection>>,
+    },
+    Postgres(Postgres),
+}
+
+/// Held while a change runs on a project (see [`Store::lock_project`]).
+#[derive(Debug)]
+pub struct ProjectLock {
+    /// `None` on SQLite: one process per state file, whose engine serializes its own changes.
+    _held: Option<ProjectLockGuard>,
 }
 
 impl Store {
-    /// A store at `path`; no I/O until it is used.
-    pub fn new(path: impl Into<PathBuf>) -> Store {
+    /// A store at `state`: a file path, or a `postgres://` URL. No I/O until it is used.
+    pub fn new(state: impl Into<PathBuf>) -> Store {
+        let state: PathBuf = state.into();
+        let backend = match state.to_str().filter(|s| is_postgres_url(s)) {
+            Some(url) => Backend::Postgres(Postgres::new(url.to_string())),
+            None => Backend::Sqlite {
+                path: state,
+                conn: Mutex::default(),
+            },
+        };
         Store {
-            path: Arc::new(path.into()),
-            conn: Arc::default(),
+            backend: Arc::new(backend),
         }
     }
 
-    /// Runs `f` on the open connection. Calls are short (single-row reads and writes); they serialize on one
-    /// connection, which SQLite would do for writers anyway.
-    pub(super) fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
-        let mut guard = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Sqlite("the connection lock is poisoned".to_string()))?;
-        if guard.is_none() {
-            *guard = Some(open(&self.path)?);
+    /// Where the state lives, as it may be shown (a database URL without its password).
+    pub fn location(&self) -> String {
+        match &*self.backend {
+            Backend::Sqlite { path, .. } => path.display().to_string(),
+            Backend::Postgres(pg) => pg.location(),
         }
-        let Some(conn) = guard.as_mut() else {
-            return Err(StoreError::Sqlite("the store is not open".to_string()));
-        };
-        f(conn).map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    /// Whether other rift processes may share this store (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        matches!(&*self.backend, Backend::Postgres(_))
+    }
+
+    /// Runs `f` on a connection, each statement committed on its own. Calls are short (single-row reads and
+    /// writes); on SQLite they serialize on one connection, which SQLite would do for writers anyway.
+    pub(super) fn with<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite { path, conn } => sqlite(path, conn, |c| {
+                f(&mut SqliteConn {
+                    conn: c,
+                    path: path.as_path(),
+                })
+            }),
+            Backend::Postgres(pg) => pg.with(f),
+        }
+    }
+
+    /// Runs `f` in one write transaction: committed when it returns `Ok`, rolled back otherwise.
+    pub(super) fn transaction<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite { path, conn } => sqlite(path, conn, |c| {
+                let err = |e| StoreError::from_sqlite(path, e);
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(err)?;
+                let value = f(&mut SqliteConn {
+                    conn: &tx,
+                    path: path.as_path(),
+                })?;
+                tx.commit().map_err(err)?;
+                Ok(value)
+            }),
+            Backend::Postgres(pg) => pg.transaction(f),
+        }
+    }
+
+    /// One change per project at a time across every process sharing the store: held until the returned lock
+    /// is dropped; a project another replica is changing is [`StoreError::Busy`] with who holds it.
+    pub fn lock_project(&self, project_id: &str) -> Result<ProjectLock, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite { .. } => Ok(ProjectLock { _held: None }),
+            Backend::Postgres(pg) => Ok(ProjectLock {
+                _held: Some(pg.lock_project(project_id, &process_holder())?),
+            }),
+        }
     }
 
     /// Opens (and migrates) now.
@@ -189,13 +292,109 @@ impl Store {
     pub fn open_now(&self) -> Result<(), StoreError> {
         self.with(|_| Ok(()))
     }
+
+    /// Raw access to the SQLite connection, for tests that look under the store's API.
+    #[cfg(test)]
+    pub(crate) fn with_sqlite<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite { path, conn } => sqlite(path, conn, |c| {
+                f(c).map_err(|e| StoreError::from_sqlite(path, e))
+            }),
+            Backend::Postgres(_) => Err(StoreError::Sqlite("not a SQLite store".to_string())),
+        }
+    }
+}
+
+/// Who holds a project's change lock, as another replica reports it.
+fn process_holder() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    format!("the rift process {} on {host}", std::process::id())
+}
+
+/// Runs `f` on the SQLite connection, opening it first when needed.
+fn sqlite<T>(
+    path: &Path,
+    conn: &Mutex<Option<Connection>>,
+    f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut guard = conn
+        .lock()
+        .map_err(|_| StoreError::Sqlite("the connection lock is poisoned".to_string()))?;
+    if guard.is_none() {
+        *guard = Some(open(path)?);
+    }
+    let Some(conn) = guard.as_mut() else {
+        return Err(StoreError::Sqlite("the store is not open".to_string()));
+    };
+    f(conn)
+}
+
+/// The SQLite side of [`Conn`].
+struct SqliteConn<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl Conn for SqliteConn<'_> {
+    fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, StoreError> {
+        let err = |e| StoreError::from_sqlite(self.path, e);
+        let mut statement = self.conn.prepare_cached(sql).map_err(err)?;
+        let changed = statement
+            .execute(rusqlite::params_from_iter(args))
+            .map_err(err)?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+    }
+
+    fn query(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, StoreError> {
+        let err = |e| StoreError::from_sqlite(self.path, e);
+        let mut statement = self.conn.prepare_cached(sql).map_err(err)?;
+        let columns = statement.column_count();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(args))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(err)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i).map_err(err)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Int(n),
+                    ValueRef::Real(x) => Value::Real(x),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+                });
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+}
+
+impl rusqlite::ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Arg::Int(Some(n)) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*n)),
+            Arg::Real(Some(x)) => ToSqlOutput::Owned(rusqlite::types::Value::Real(*x)),
+            Arg::Bool(b) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(*b))),
+            Arg::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Arg::Text(None) | Arg::Int(None) | Arg::Real(None) => {
+                ToSqlOutput::Owned(rusqlite::types::Value::Null)
+            }
+        })
+    }
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
     let err = |e: rusqlite::Error| StoreError::from_sqlite(path, e);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir).map_err(|e| StoreError::CannotOpen {
-            path: path.to_path_buf(),
+            store: state_file(path),
             detail: format!("cannot create {}: {e}", dir.display()),
         })?;
     }
@@ -247,7 +446,7 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
             Ok(())
         }
         Err(e) => Err(StoreError::CannotOpen {
-            path: path.to_path_buf(),
+            store: state_file(path),
             detail: e.to_string(),
         }),
     }
@@ -323,7 +522,7 @@ fn schema_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
         .map_err(|e| StoreError::from_sqlite(path, e))?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
+            store: state_file(path),
             found,
             known: SCHEMA_VERSION,
         });
@@ -350,7 +549,7 @@ fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         return Ok(());
     }
     Err(StoreError::Foreign {
-        path: path.to_path_buf(),
+        store: state_file(path),
         tables: names.join(", "),
     })
 }
@@ -393,7 +592,7 @@ mod tests {
         }
         let store = Store::new(&path);
         let (version, plans, has_resources): (i64, i64, i64) = store
-            .with(|c| {
+            .with_sqlite(|c| {
                 Ok((
                     c.pragma_query_value(None, "user_version", |r| r.get(0))?,
                     c.query_row("SELECT count(*) FROM plans", [], |r| r.get(0))?,
@@ -435,7 +634,7 @@ mod tests {
         let store = Store::new(&path);
         // A shorter wait than the real 5 s keeps the test fast; the mapping is the same.
         let err = store
-            .with(|c| {
+            .with_sqlite(|c| {
                 c.busy_timeout(Duration::from_millis(50))?;
                 c.execute(
                     "INSERT INTO plans (id, body, created_at) VALUES ('p', '{}', 1)",
@@ -514,7 +713,7 @@ mod tests {
     fn the_activity_log_is_append_only() {
         let store = Store::new(temp_path("append-only"));
         let err = store
-            .with(|c| {
+            .with_sqlite(|c| {
                 c.execute(
                     "INSERT INTO activity (at, tool, action, outcome, detail) VALUES (1, 't', 'a', 'o', 'd')",
                     [],

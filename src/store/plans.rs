@@ -1,9 +1,8 @@
 //! Plans, by id. Plan ids are derived from the request, so storing the same plan twice keeps one row (and its
 //! first creation time).
 
-use rusqlite::{OptionalExtension, params};
-
 use super::db::{Store, StoreError, now};
+use super::sql::args;
 use crate::model::Plan;
 
 impl Store {
@@ -16,16 +15,17 @@ impl Store {
             c.execute(
                 "INSERT INTO plans (id, body, created_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-                params![plan.plan_id, body, now()],
+                &args![&plan.plan_id, &body, now()],
             )
         })?;
         Ok(())
     }
 
     pub fn plan(&self, id: &str) -> Result<Option<Plan>, StoreError> {
-        let body: Option<String> = self.with(|c| {
-            c.query_row("SELECT body FROM plans WHERE id = ?1", [id], |r| r.get(0))
-                .optional()
+        let body = self.with(|c| {
+            c.query_opt("SELECT body FROM plans WHERE id = ?1", &args![id])?
+                .map(|r| r.text(0))
+                .transpose()
         })?;
         body.map(|b| {
             serde_json::from_str(&b).map_err(|e| StoreError::Decode {
@@ -44,20 +44,22 @@ impl Store {
     ) -> Result<Vec<PlanKey>, StoreError> {
         let (at, id) = after.map_or((i64::MAX, String::new()), |k| (k.created_at, k.id.clone()));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.with(|c| {
-            let mut statement = c.prepare(
+        let rows = self.with(|c| {
+            c.query(
                 "SELECT created_at, id FROM plans
                  WHERE created_at < ?1 OR (created_at = ?1 AND id < ?2)
                  ORDER BY created_at DESC, id DESC LIMIT ?3",
-            )?;
-            let rows = statement.query_map(params![at, id, limit], |r| {
+                &args![at, &id, limit],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
                 Ok(PlanKey {
-                    created_at: r.get(0)?,
-                    id: r.get(1)?,
+                    created_at: r.int(0)?,
+                    id: r.text(1)?,
                 })
-            })?;
-            rows.collect()
-        })
+            })
+            .collect()
     }
 }
 

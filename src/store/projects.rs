@@ -1,8 +1,8 @@
 //! Projects as stored: one JSON body per project id, timestamps in their own columns.
 
 use super::db::{Store, StoreError, now, rfc3339};
+use super::sql::{Row, args};
 use crate::model::Project;
-use rusqlite::{OptionalExtension, params};
 
 impl Store {
     /// Adds a new project; an existing id is a conflict.
@@ -11,8 +11,9 @@ impl Store {
         let inserted = self.with(|c| {
             let at = now();
             c.execute(
-                "INSERT OR IGNORE INTO projects (id, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-                params![project.id, body, at],
+                "INSERT INTO projects (id, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (id) DO NOTHING",
+                &args![&project.id, &body, at],
             )
         })?;
         if inserted == 0 {
@@ -30,7 +31,7 @@ impl Store {
         let updated = self.with(|c| {
             c.execute(
                 "UPDATE projects SET body = ?2, updated_at = ?3 WHERE id = ?1",
-                params![project.id, body, now()],
+                &args![&project.id, &body, now()],
             )
         })?;
         if updated == 0 {
@@ -40,16 +41,14 @@ impl Store {
     }
 
     pub fn project(&self, id: &str) -> Result<Option<Project>, StoreError> {
-        let row: Option<(String, i64, i64)> = self.with(|c| {
-            c.query_row(
+        self.with(|c| {
+            c.query_opt(
                 "SELECT body, created_at, updated_at FROM projects WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                &args![id],
             )
-            .optional()
-        })?;
-        row.map(|(body, created, updated)| decode(&body, created, updated))
-            .transpose()
+        })?
+        .map(|r| decode(&r))
+        .transpose()
     }
 
     /// The project, or an error that says how to find the valid ids.
@@ -58,15 +57,15 @@ impl Store {
     }
 
     pub fn projects(&self) -> Result<Vec<Project>, StoreError> {
-        let rows: Vec<(String, i64, i64)> = self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT body, created_at, updated_at FROM projects ORDER BY id")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect()
-        })?;
-        rows.into_iter()
-            .map(|(body, created, updated)| decode(&body, created, updated))
-            .collect()
+        self.with(|c| {
+            c.query(
+                "SELECT body, created_at, updated_at FROM projects ORDER BY id",
+                &[],
+            )
+        })?
+        .iter()
+        .map(decode)
+        .collect()
     }
 }
 
@@ -84,8 +83,10 @@ fn encode(project: &Project) -> Result<String, StoreError> {
     })
 }
 
-fn decode(body: &str, created: i64, updated: i64) -> Result<Project, StoreError> {
-    let mut project: Project = serde_json::from_str(body).map_err(|e| StoreError::Decode {
+/// A `body, created_at, updated_at` row.
+fn decode(row: &Row) -> Result<Project, StoreError> {
+    let (body, created, updated) = (row.text(0)?, row.int(1)?, row.int(2)?);
+    let mut project: Project = serde_json::from_str(&body).map_err(|e| StoreError::Decode {
         what: "project",
         detail: e.to_string(),
     })?;

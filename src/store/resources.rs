@@ -1,11 +1,11 @@
 //! What each project owns: one row per resource name, recorded *intended* before the cloud call and *created*
 //! (with the cloud id and record) after it, so a crash between the two is visible and can be reconciled.
 
-use rusqlite::{OptionalExtension, Row, params};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::db::{Store, StoreError, now, rfc3339};
+use super::sql::{Row, args};
 use crate::model::{PlannedResource, Provider, ResourceKind, ResourceRecord};
 
 /// Where a resource is in its life.
@@ -95,48 +95,56 @@ impl Store {
         monthly_cost: Option<f64>,
     ) -> Result<Option<StoredResource>, StoreError> {
         let body = json(planned, "planned resource")?;
-        // Check and record in one transaction: two applies of the same plan cannot both decide to create.
-        let existing = self.with(|c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Check and record in one transaction: two applies of the same plan cannot both decide to create. On
+        // PostgreSQL the row may not exist yet, so nothing to lock: a transaction-scoped advisory lock on the
+        // name serializes the check instead (SQLite's write transaction already excludes other writers).
+        let shared = self.is_shared();
+        let existing = self.transaction(|tx| {
+            if shared {
+                tx.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
+                    &args![format!("rift-resource:{project_id}/{}", planned.name)],
+                )?;
+            }
             let sql = format!("SELECT {COLUMNS} FROM resources WHERE project_id = ?1 AND name = ?2");
-            let existing = tx
-                .query_row(&sql, [project_id, planned.name.as_str()], raw)
-                .optional()?;
-            let blocks = existing.as_ref().is_some_and(|row| {
-                row.4 == ResourceState::Created.as_str()
-                    || row.1 != planned.kind.as_str()
-                    || row.2 != planned.provider.as_str()
-            });
+            let existing = tx.query_opt(&sql, &args![project_id, &planned.name])?;
+            let blocks = match &existing {
+                Some(row) => {
+                    row.text(4)? == ResourceState::Created.as_str()
+                        || row.text(1)? != planned.kind.as_str()
+                        || row.text(2)? != planned.provider.as_str()
+                }
+                None => false,
+            };
             if !blocks {
                 tx.execute(
                     "INSERT INTO resources (project_id, name, plan_id, kind, provider, region, state, planned,
                                             monthly_cost, managed, intended_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'intended', ?7, ?8, 1, ?9, ?9)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'intended', ?7, ?8, TRUE, ?9, ?9)
                      ON CONFLICT (project_id, name) DO UPDATE SET
                          plan_id = excluded.plan_id, region = excluded.region, state = 'intended',
                          planned = excluded.planned, monthly_cost = excluded.monthly_cost, error = NULL,
                          intended_at = excluded.intended_at, updated_at = excluded.updated_at",
-                    params![
+                    &args![
                         project_id,
-                        planned.name,
+                        &planned.name,
                         plan_id,
                         planned.kind.as_str(),
                         planned.provider.as_str(),
-                        planned.region,
-                        body,
+                        &planned.region,
+                        &body,
                         monthly_cost,
                         now()
                     ],
                 )?;
                 tx.execute(
                     "INSERT INTO creations (project_id, name, at) VALUES (?1, ?2, ?3)",
-                    params![project_id, planned.name, now()],
+                    &args![project_id, &planned.name, now()],
                 )?;
             }
-            tx.commit()?;
             Ok(existing.filter(|_| blocks))
         })?;
-        let Some(existing) = existing.map(decode).transpose()? else {
+        let Some(existing) = existing.as_ref().map(decode).transpose()? else {
             return Ok(None);
         };
         if existing.state == ResourceState::Created
@@ -164,11 +172,11 @@ impl Store {
                 "UPDATE resources SET state = 'created', cloud_id = ?3, record = ?4, error = NULL, pending = NULL,
                         monthly_cost = coalesce(?5, monthly_cost), updated_at = ?6
                  WHERE project_id = ?1 AND name = ?2",
-                params![
+                &args![
                     project_id,
                     name,
-                    record.cloud_id,
-                    body,
+                    &record.cloud_id,
+                    &body,
                     record.monthly_cost,
                     now()
                 ],
@@ -198,7 +206,7 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE resources SET planned = ?3, updated_at = ?4 WHERE project_id = ?1 AND name = ?2",
-                params![project_id, name, body, now()],
+                &args![project_id, name, &body, now()],
             )
         })?;
         Ok(())
@@ -226,7 +234,7 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE resources SET pending = ?3, updated_at = ?4 WHERE project_id = ?1 AND name = ?2",
-                params![project_id, name, pending, now()],
+                &args![project_id, name, pending, now()],
             )
         })?;
         Ok(())
@@ -244,7 +252,7 @@ impl Store {
                 "UPDATE resources SET state = ?3, error = ?4, updated_at = ?5, pending = NULL,
                         monthly_cost = CASE WHEN ?3 IN ('failed', 'deleted', 'gone') THEN 0 ELSE monthly_cost END
                  WHERE project_id = ?1 AND name = ?2",
-                params![project_id, name, state.as_str(), error, now()],
+                &args![project_id, name, state.as_str(), error, now()],
             )
         })?;
         Ok(())
@@ -265,16 +273,16 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, 'created', ?6, ?7, ?8, ?9, ?10, ?10)
                  ON CONFLICT (project_id, name) DO UPDATE SET
                      state = 'created', cloud_id = excluded.cloud_id, record = excluded.record, error = NULL,
-                     monthly_cost = coalesce(excluded.monthly_cost, monthly_cost),
+                     monthly_cost = coalesce(excluded.monthly_cost, resources.monthly_cost),
                      updated_at = excluded.updated_at",
-                params![
+                &args![
                     project_id,
-                    record.name,
+                    &record.name,
                     record.kind.as_str(),
                     record.provider.as_str(),
-                    record.region,
-                    record.cloud_id,
-                    body,
+                    &record.region,
+                    &record.cloud_id,
+                    &body,
                     record.monthly_cost,
                     record.managed_by_rift(),
                     at
@@ -290,8 +298,8 @@ impl Store {
         name: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM resources WHERE project_id = ?1 AND name = ?2");
-        let row = self.with(|c| c.query_row(&sql, [project_id, name], raw).optional())?;
-        row.map(decode).transpose()
+        let row = self.with(|c| c.query_opt(&sql, &args![project_id, name]))?;
+        row.as_ref().map(decode).transpose()
     }
 
     /// Every resource of the project, in the order they were first recorded.
@@ -299,81 +307,46 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM resources WHERE project_id = ?1 ORDER BY intended_at, rowid"
         );
-        let rows = self.with(|c| {
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map([project_id], raw)?;
-            rows.collect::<Result<Vec<_>, _>>()
-        })?;
-        rows.into_iter().map(decode).collect()
+        let rows = self.with(|c| c.query(&sql, &args![project_id]))?;
+        rows.iter().map(decode).collect()
     }
 
     /// Creations started in the project since `since` (Unix seconds), each retry and re-creation counted: what
     /// the hourly cap counts.
     pub fn creations_since(&self, project_id: &str, since: i64) -> Result<u32, StoreError> {
-        let n: i64 = self.with(|c| {
-            c.query_row(
+        let n = self.with(|c| {
+            c.query_one(
                 "SELECT count(*) FROM creations WHERE project_id = ?1 AND at >= ?2",
-                params![project_id, since],
-                |r| r.get(0),
-            )
+                &args![project_id, since],
+            )?
+            .int(0)
         })?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 }
 
-type RawRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<f64>,
-    Option<String>,
-    bool,
-    Option<String>,
-    i64,
-    Option<String>,
-);
-
-fn raw(r: &Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-        r.get(13)?,
-    ))
-}
-
-fn decode(row: RawRow) -> Result<StoredResource, StoreError> {
-    let (
-        name,
-        kind,
-        provider,
-        region,
-        state,
-        cloud_id,
-        planned,
-        record,
-        cost,
-        plan_id,
-        managed,
-        error,
-        at,
-        pending,
-    ) = row;
+/// A row of [`COLUMNS`].
+fn decode(row: &Row) -> Result<StoredResource, StoreError> {
+    let (name, kind, provider, region, state) = (
+        row.text(0)?,
+        row.text(1)?,
+        row.text(2)?,
+        row.text(3)?,
+        row.text(4)?,
+    );
+    let (cloud_id, planned, record, cost, plan_id) = (
+        row.opt_text(5)?,
+        row.opt_text(6)?,
+        row.opt_text(7)?,
+        row.opt_real(8)?,
+        row.opt_text(9)?,
+    );
+    let (managed, error, at, pending) = (
+        row.bool(10)?,
+        row.opt_text(11)?,
+        row.int(12)?,
+        row.opt_text(13)?,
+    );
     let bad = |what: &'static str, detail: String| StoreError::Decode { what, detail };
     let planned: Option<PlannedResource> = planned
         .map(|p| serde_json::from_str(&p))
