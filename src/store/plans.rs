@@ -69,3 +69,37 @@ pub struct PlanKey {
     pub created_at: i64,
     pub id: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(id: &str) -> Plan {
+        Plan {
+            plan_id: id.to_string(),
+            name: "shop".into(),
+            providers: vec![],
+            resources: vec![],
+            warnings: vec![],
+        }
+    }
+
+    /// On both backends: newest first (ties by id), a page at a time from a key, none repeated or skipped.
+    #[test]
+    fn plan_keys_page_newest_first_from_a_position() {
+        let store = Store::new(crate::store::testing::state("plans", "keys"));
+        // Inserted oldest first, so a second boundary between two inserts keeps the expected order.
+        for id in ["plan-a", "plan-b", "plan-c"] {
+            store.insert_plan(&plan(id)).unwrap();
+        }
+        let first = store.plan_keys(None, 2).unwrap();
+        let ids: Vec<&str> = first.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(ids, ["plan-c", "plan-b"]);
+        let rest = store.plan_keys(first.last(), 2).unwrap();
+        assert_eq!(
+            rest.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+            ["plan-a"]
+        );
+        assert!(store.plan_keys(rest.last(), 2).unwrap().is_empty());
+    }
+}
