@@ -1,5 +1,5 @@
 //! `rift diagram SOURCE --out FILE`: draws a plan or a project. SOURCE is a plan or requirements file, a stored
-//! plan id, or a project id; the extension of FILE chooses the format (.svg, or .mmd for Mermaid).
+//! plan id, or a project id; the extension of FILE chooses the format (.svg, .png, or .mmd for Mermaid).
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +14,7 @@ use crate::views::Diagram;
 pub struct DiagramArgs {
     /// A plan or requirements file ("-" for standard input), a stored plan id (plan-...), or a project id.
     pub source: String,
-    /// Where to write: FILE.svg or FILE.mmd (Mermaid).
+    /// Where to write: FILE.svg, FILE.png or FILE.mmd (Mermaid).
     #[arg(long)]
     pub out: PathBuf,
     /// The state file holding stored plans and projects (default: <data dir>/rift/state.db).
@@ -25,20 +25,25 @@ pub struct DiagramArgs {
 pub fn run(args: &DiagramArgs) -> Result<(), CliError> {
     let format = match args.out.extension().and_then(|e| e.to_str()) {
         Some("svg") => Format::Svg,
+        Some("png") => Format::Png,
         Some("mmd") => Format::Mermaid,
         _ => {
             return Err(CliError::Usage(format!(
-                "--out {}: name a .svg or .mmd (Mermaid) file",
+                "--out {}: name a .svg, .png or .mmd (Mermaid) file",
                 args.out.display()
             )));
         }
     };
     let diagram = diagram_of(args)?;
-    let text = match format {
-        Format::Svg => diagram.svg(),
-        Format::Mermaid => diagram.mermaid(),
+    let bytes = match format {
+        Format::Svg => diagram.svg().into_bytes(),
+        Format::Png => diagram
+            .png()
+            .map_err(|e| CliError::Failed(e.to_string()))?
+            .bytes,
+        Format::Mermaid => diagram.mermaid().into_bytes(),
     };
-    std::fs::write(&args.out, text)
+    std::fs::write(&args.out, bytes)
         .map_err(|e| CliError::Failed(format!("could not write {}: {e}", args.out.display())))?;
     println!("wrote {}", args.out.display());
     Ok(())
@@ -46,6 +51,7 @@ pub fn run(args: &DiagramArgs) -> Result<(), CliError> {
 
 enum Format {
     Svg,
+    Png,
     Mermaid,
 }
 

@@ -161,6 +161,11 @@ impl Diagram {
         svg
     }
 
+    /// The SVG rendered as a PNG (for hosts that show images but not SVG).
+    pub fn png(&self) -> Result<super::Png, super::PngError> {
+        super::png::render(&self.svg())
+    }
+
     /// Mermaid flowchart text: a subgraph per cloud and region, nodes with the same labels, the same arrows.
     pub fn mermaid(&self) -> String {
         let layout = Layout::of(self);
@@ -409,6 +414,46 @@ mod tests {
         assert!(mermaid.starts_with("flowchart TB\n"));
         assert_eq!(mermaid.matches("  subgraph ").count(), 2);
         assert_eq!(mermaid.matches("\"]\n").count() - 2, plan.resources.len());
+    }
+
+    #[test]
+    fn the_png_has_the_svgs_size_and_readable_labels() {
+        let plan = plan();
+        let diagram = Diagram::of_plan(&plan, &BTreeMap::new());
+        let svg = diagram.svg();
+        let png = diagram.png().unwrap();
+        let decoded = resvg::tiny_skia::Pixmap::decode_png(&png.bytes).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (png.width, png.height));
+        let width = svg.split("width=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert_eq!(png.width.to_string(), width);
+        // The labels are drawn with the embedded font: the same picture without its text has far fewer dark
+        // pixels (every node has three lines of text).
+        let unlabelled = {
+            let mut bare = String::new();
+            let mut rest = svg.as_str();
+            while let Some(start) = rest.find("<text") {
+                bare.push_str(&rest[..start]);
+                let end = rest[start..].find("</text>").unwrap() + start + "</text>".len();
+                rest = &rest[end..];
+            }
+            bare.push_str(rest);
+            super::super::png::render(&bare).unwrap()
+        };
+        let dark = |bytes: &[u8]| {
+            let pixmap = resvg::tiny_skia::Pixmap::decode_png(bytes).unwrap();
+            pixmap
+                .pixels()
+                .iter()
+                .filter(|p| u32::from(p.red()) + u32::from(p.green()) + u32::from(p.blue()) < 300)
+                .count()
+        };
+        let (labelled, bare) = (dark(&png.bytes), dark(&unlabelled.bytes));
+        assert!(
+            labelled > bare + 200 * plan.resources.len(),
+            "labels add {} dark pixels for {} resources",
+            labelled - bare,
+            plan.resources.len()
+        );
     }
 
     #[test]
