@@ -51,8 +51,10 @@ pub enum Command {
     RefreshPrices(refresh::RefreshArgs),
     /// Write the Terraform files of a plan or requirements file into a directory.
     Terraform(terraform::TerraformArgs),
-    /// Draw a plan, requirements file, stored plan or project as SVG or Mermaid.
+    /// Draw a plan, requirements file, stored plan or project as SVG, PNG or Mermaid.
     Diagram(diagram::DiagramArgs),
+    /// Serve the dashboard (projects, diagrams, the provision form) on loopback and print its address.
+    Ui(serve::UiArgs),
     /// Time the estimator on a large plan (tools/bench_estimate runs it).
     #[command(hide = true)]
     BenchEstimate(estimate::BenchArgs),
@@ -94,6 +96,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::BenchEstimate(args) => estimate::bench(&args),
         Command::Terraform(args) => terraform::run(&args),
         Command::Diagram(args) => diagram::run(&args),
+        Command::Ui(args) => serve::run(args.into_serve()).await,
     }
 }
 

@@ -10,7 +10,7 @@ use super::{RiftServer, compact};
 use crate::config::ToolGroup;
 
 impl RiftServer {
-    /// The tools of one group (operate, migrate and views have none yet).
+    /// The tools of one group (operate and migrate have none yet).
     fn group_router(group: ToolGroup) -> ToolRouter<RiftServer> {
         match group {
             ToolGroup::Plan => {
@@ -18,7 +18,8 @@ impl RiftServer {
             }
             ToolGroup::Projects => Self::projects_router(),
             ToolGroup::Provision => Self::provisioning_router(),
-            ToolGroup::Operate | ToolGroup::Migrate | ToolGroup::Views => ToolRouter::new(),
+            ToolGroup::Views => Self::views_router(),
+            ToolGroup::Operate | ToolGroup::Migrate => ToolRouter::new(),
         }
     }
 }

@@ -28,6 +28,47 @@ pub struct FormAnswer {
     pub comparison: Comparison,
 }
 
+/// The answer with the saved plan, when the form saved one.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FormResult {
+    #[serde(flatten)]
+    pub answer: FormAnswer,
+    /// The stored plan (when saved): generate_terraform, estimate_cost and apply_plan take it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+}
+
+impl FormResult {
+    /// The totals in a few lines: this selection, each provider alone, the cheapest mix, the saved plan.
+    pub fn summary(&self) -> String {
+        let answer = &self.answer;
+        let money = |v: f64| {
+            crate::model::Micros::from_dollars(v).map_or_else(|| format!("${v:.2}"), |m| m.to_string())
+        };
+        let mut lines = vec![format!(
+            "These requirements: {}/month",
+            money(answer.estimate.total_monthly)
+        )];
+        for choice in &answer.chosen {
+            lines.push(format!("  {} → {} (cheapest)", choice.component, choice.provider));
+        }
+        for side in &answer.comparison.providers {
+            lines.push(match (side.total_monthly, &side.error) {
+                (Some(total), _) => format!("All on {}: {}/month", side.provider, money(total)),
+                (None, Some(error)) => format!("All on {}: not possible ({error})", side.provider),
+                (None, None) => format!("All on {}: not priced", side.provider),
+            });
+        }
+        if let Some(mix) = &answer.comparison.cheapest_mix {
+            lines.push(format!("Cheapest mix: {}/month", money(mix.total_monthly)));
+        }
+        if let Some(id) = &self.plan_id {
+            lines.push(format!("Saved as plan {id}"));
+        }
+        lines.join("\n")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Choice {
     pub component: String,
@@ -71,8 +112,17 @@ pub fn evaluate(
 ) -> Result<(FormAnswer, Plan), FormError> {
     let (request, cheapest) = parse(input)?;
     let usage = Usage::default();
-    let (comparison, _) = pricing::compare(&request, prices, &usage, today)
-        .map_err(|e| FormError::from_message(e.to_string()))?;
+    let (comparison, _) = match pricing::compare(&request, prices, &usage, today) {
+        Ok(compared) => compared,
+        // Neither side can serve it: the selection's own plan says why in one field's terms.
+        Err(e) => {
+            let planned = crate::planner::plan(&request);
+            return Err(FormError::from_message(match planned {
+                Err(plan_error) => plan_error.to_string(),
+                Ok(_) => e.to_string(),
+            }));
+        }
+    };
     let mut resolved = request;
     let mut chosen = Vec::new();
     for component in resolved
@@ -204,6 +254,14 @@ mod tests {
             .unwrap();
         assert!(aws > 84.0, "AWS total {aws}");
         assert!(plan.resources.iter().all(|r| r.provider == Provider::Digitalocean));
+        let summary = FormResult {
+            answer,
+            plan_id: Some(plan.plan_id.clone()),
+        }
+        .summary();
+        assert!(summary.starts_with("These requirements: $84.00/month"), "{summary}");
+        assert!(summary.contains("All on aws: $"), "{summary}");
+        assert!(summary.contains(&plan.plan_id), "{summary}");
     }
 
     #[test]
@@ -238,6 +296,14 @@ mod tests {
         let err = evaluate(&bad, &prices(), today()).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("components[1].engine"), "{err:?}");
         assert!(err.message.contains("postgres"), "{}", err.message);
+        let mut bad = brief("digitalocean");
+        bad["components"][0]["vcpus"] = json!(999);
+        let err = evaluate(&bad, &prices(), today()).unwrap_err();
+        assert!(
+            err.field.as_deref().is_some_and(|f| f.starts_with("components[0].")),
+            "{err:?}"
+        );
+        assert!(err.message.contains("999 vCPU"), "{}", err.message);
         let err = evaluate(&json!({"components": []}), &prices(), today()).unwrap_err();
         assert!(err.message.contains("component"), "{}", err.message);
     }

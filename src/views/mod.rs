@@ -3,6 +3,7 @@
 
 mod diagram;
 pub mod form;
+pub mod pages;
 mod png;
 
 pub use diagram::{Diagram, Node};
