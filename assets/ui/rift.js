@@ -72,9 +72,10 @@ const rift = (() => {
       <span class="error" data-error-for="components[${i}]"></span></div>`;
   }
 
-  /// The requirements the form holds, in plan_deployment's shape (provider may be "cheapest").
+  /// The form's requirements as provision_form takes them: plan_deployment's shape, plus the names of the
+  /// components whose provider is "cheapest" in `cheapest`.
   function readForm(root) {
-    const req = { components: [] };
+    const req = { components: [], cheapest: [] };
     const name = root.querySelector("[name=deployment]").value.trim();
     if (name) req.name = name;
     const regions = {};
@@ -89,6 +90,10 @@ const rift = (() => {
         const v = el.value.trim();
         if (v === "") continue;
         c[el.name] = el.type === "number" ? Number(v) : v;
+      }
+      if (c.provider === "cheapest") {
+        delete c.provider;
+        if (c.name) req.cheapest.push(c.name);
       }
       req.components.push(c);
     }
@@ -134,9 +139,11 @@ const rift = (() => {
     target.textContent = error.message;
   }
 
-  /// Builds the form in `root`. `evaluate(requirements, save)` answers {answer} or {error: {field, message}}.
+  /// Builds the form in `root`. `evaluate(args)` (provision_form's arguments) answers {answer} or
+  /// {error: {field, message}}.
   function mountForm(root, evaluate, initial) {
-    let components = initial?.components?.length ? initial.components : [
+    const cheapest = new Set(initial?.cheapest || []);
+    let components = initial?.components?.length ? initial.components.map((c) => (cheapest.has(c.name) ? { ...c, provider: "cheapest" } : c)) : [
       { name: "web", kind: "web_server", provider: "cheapest", vcpus: 2, memory_gb: 4 },
       { name: "db", kind: "database", provider: "cheapest", engine: "postgres", vcpus: 2, memory_gb: 4, storage_gb: 20 },
     ];
@@ -150,12 +157,17 @@ const rift = (() => {
       <div id="answer"></div><div id="saved"></div>`;
     const list = root.querySelector("#components");
     const draw = () => { list.innerHTML = components.map(componentRow).join(""); };
+    // The rows as drawn again after an edit: "cheapest" is the provider of those named in `cheapest`.
+    const current = () => {
+      const req = readForm(root);
+      return req.components.map((c) => (!c.provider && req.cheapest.includes(c.name) ? { ...c, provider: "cheapest" } : c));
+    };
     draw();
     let timer = null;
     let seq = 0;
     const update = async (save) => {
       const mine = ++seq;
-      const result = await evaluate(readForm(root), save);
+      const result = await evaluate({ ...readForm(root), save });
       if (mine !== seq) return; // a later edit's answer wins
       showErrors(root, result.error);
       if (result.answer) {
@@ -169,16 +181,16 @@ const rift = (() => {
     const soon = () => { clearTimeout(timer); timer = setTimeout(() => update(false), 200); };
     root.addEventListener("input", soon);
     root.addEventListener("change", (e) => {
-      if (e.target.name === "kind") { components = readForm(root).components; draw(); }
+      if (e.target.name === "kind") { components = current(); draw(); }
       soon();
     });
     root.addEventListener("click", (e) => {
       if (e.target.id === "add-component") {
-        components = readForm(root).components;
+        components = current();
         components.push({ name: `part${components.length + 1}`, kind: "web_server", provider: "cheapest" });
         draw(); soon();
       } else if (e.target.dataset.remove !== undefined) {
-        components = readForm(root).components;
+        components = current();
         components.splice(Number(e.target.dataset.remove), 1);
         draw(); soon();
       } else if (e.target.id === "save-plan") {

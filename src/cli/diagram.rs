@@ -37,10 +37,12 @@ pub fn run(args: &DiagramArgs) -> Result<(), CliError> {
     let diagram = diagram_of(args)?;
     let bytes = match format {
         Format::Svg => diagram.svg().into_bytes(),
-        Format::Png => diagram
-            .png()
-            .map_err(|e| CliError::Failed(e.to_string()))?
-            .bytes,
+        Format::Png => {
+            diagram
+                .png()
+                .map_err(|e| CliError::Failed(e.to_string()))?
+                .bytes
+        }
         Format::Mermaid => diagram.mermaid().into_bytes(),
     };
     std::fs::write(&args.out, bytes)

@@ -38,7 +38,9 @@ impl Access {
         let mut bytes = [0u8; 32];
         if getrandom::fill(&mut bytes).is_err() {
             // Without randomness no cookie can be trusted: a token is then needed on every request.
-            tracing::warn!("no randomness for the dashboard's session cookie: send the bearer token each time");
+            tracing::warn!(
+                "no randomness for the dashboard's session cookie: send the bearer token each time"
+            );
         }
         let session: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         Access {
@@ -67,13 +69,18 @@ impl Access {
             .and_then(|v| v.to_str().ok())
             .map(|host| format!("http://{host}"));
         own.as_deref() == Some(origin)
-            || self.origins.iter().any(|pattern| match pattern.strip_suffix(":*") {
-                Some(prefix) => origin
-                    .strip_prefix(prefix)
-                    .and_then(|rest| rest.strip_prefix(':'))
-                    .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())),
-                None => pattern == origin,
-            })
+            || self
+                .origins
+                .iter()
+                .any(|pattern| match pattern.strip_suffix(":*") {
+                    Some(prefix) => origin
+                        .strip_prefix(prefix)
+                        .and_then(|rest| rest.strip_prefix(':'))
+                        .is_some_and(|port| {
+                            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                        }),
+                    None => pattern == origin,
+                })
     }
 
     fn authorized(&self, headers: &HeaderMap) -> bool {
@@ -85,7 +92,9 @@ impl Access {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .is_some_and(|(_, given)| super::http::constant_time_eq(given.trim().as_bytes(), token.as_bytes()));
+            .is_some_and(|(_, given)| {
+                super::http::constant_time_eq(given.trim().as_bytes(), token.as_bytes())
+            });
         bearer || self.has_session(headers)
     }
 
@@ -140,7 +149,10 @@ async fn guard(State(access): State<Access>, request: Request, next: Next) -> Re
             return unauthorized();
         }
         // The token leaves the address bar (and the history) at once; the cookie stands for it from now on.
-        let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", access.session);
+        let cookie = format!(
+            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+            access.session
+        );
         let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().insert(header::SET_COOKIE, value);
@@ -160,7 +172,10 @@ async fn guard(State(access): State<Access>, request: Request, next: Next) -> Re
              frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         ),
     );
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -191,7 +206,10 @@ fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
 }
 
 fn error(status: StatusCode, field: Option<&str>, message: &str) -> Response {
-    json_response(status, &json!({"error": {"field": field, "message": message}}))
+    json_response(
+        status,
+        &json!({"error": {"field": field, "message": message}}),
+    )
 }
 
 async fn page() -> Response {
@@ -241,24 +259,16 @@ async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     )
 }
 
-/// The provision form: `{"requirements": {...}, "save": bool}` → `{"answer": ...}` or `{"error": {field, message}}`.
+/// The provision form: the `provision_form` tool's arguments → `{"answer": ...}` or `{"error": {field, message}}`.
 async fn form(State(state): State<AppState>, body: Bytes) -> Response {
-    let input: Value = match serde_json::from_slice(&body) {
-        Ok(input) => input,
+    let input = match serde_json::from_slice::<super::Args<crate::views::form::FormInput>>(&body) {
+        Ok(super::Args(input)) => input,
         Err(e) => {
-            return error(StatusCode::BAD_REQUEST, None, &format!("the body is not JSON: {e}"));
+            let e = crate::views::form::FormError::from_message(e.to_string());
+            return json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({ "error": e }));
         }
     };
-    let save = input.get("save").and_then(Value::as_bool).unwrap_or(false);
-    let requirements = input.get("requirements").cloned().unwrap_or(Value::Null);
-    if !requirements.is_object() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            None,
-            "send {\"requirements\": {name, provider, regions, components}, \"save\": false}",
-        );
-    }
-    match super::views::evaluate_form(&state, &requirements, save) {
+    match super::views::evaluate_form(&state, &input) {
         Ok(result) => {
             let files = result
                 .plan_id
@@ -299,15 +309,21 @@ async fn terraform_file(
     match files.remove(&file) {
         Some(text) => {
             let disposition = format!("attachment; filename=\"{file}\"");
-            let mut response = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response();
+            let mut response =
+                ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response();
             if let Ok(value) = HeaderValue::from_str(&disposition) {
-                response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_DISPOSITION, value);
             }
             response
         }
         None => (
             StatusCode::NOT_FOUND,
-            format!("plan {id} has no file \"{}\"\n", crate::config::redact(&file)),
+            format!(
+                "plan {id} has no file \"{}\"\n",
+                crate::config::redact(&file)
+            ),
         )
             .into_response(),
     }
@@ -339,13 +355,25 @@ mod tests {
         assert!(open.host_allowed(&headers(&[(header::HOST, "127.0.0.1:8123")])));
         assert!(!open.host_allowed(&headers(&[(header::HOST, "evil.example:8123")])));
         assert!(!open.host_allowed(&HeaderMap::new()));
-        let own = headers(&[(header::HOST, "127.0.0.1:8123"), (header::ORIGIN, "http://127.0.0.1:8123")]);
+        let own = headers(&[
+            (header::HOST, "127.0.0.1:8123"),
+            (header::ORIGIN, "http://127.0.0.1:8123"),
+        ]);
         assert!(open.origin_allowed(&own));
-        let allowed = headers(&[(header::HOST, "127.0.0.1:8123"), (header::ORIGIN, "http://localhost:3000")]);
+        let allowed = headers(&[
+            (header::HOST, "127.0.0.1:8123"),
+            (header::ORIGIN, "http://localhost:3000"),
+        ]);
         assert!(open.origin_allowed(&allowed));
-        let foreign = headers(&[(header::HOST, "127.0.0.1:8123"), (header::ORIGIN, "http://evil.example")]);
+        let foreign = headers(&[
+            (header::HOST, "127.0.0.1:8123"),
+            (header::ORIGIN, "http://evil.example"),
+        ]);
         assert!(!open.origin_allowed(&foreign));
-        let sneaky = headers(&[(header::HOST, "127.0.0.1:8123"), (header::ORIGIN, "http://localhost:1.evil")]);
+        let sneaky = headers(&[
+            (header::HOST, "127.0.0.1:8123"),
+            (header::ORIGIN, "http://localhost:1.evil"),
+        ]);
         assert!(!open.origin_allowed(&sneaky));
         assert!(open.authorized(&HeaderMap::new()));
 

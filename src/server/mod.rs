@@ -4,6 +4,7 @@
 mod args;
 mod compact;
 mod cost;
+mod dashboard;
 mod elicit;
 mod error;
 mod groups;
@@ -16,7 +17,6 @@ mod sessions;
 mod stdio;
 mod terraform;
 mod views;
-mod dashboard;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{

@@ -11,8 +11,8 @@ use rmcp::model::{
 };
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, json};
 
 use super::{Args, RiftServer, ToolError};
 use crate::views::{Diagram, form, pages};
@@ -34,16 +34,43 @@ pub struct ShowProjectArgs {
     pub plan_id: Option<String>,
 }
 
-/// The form's requirements, and whether to save them as a plan.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProvisionFormArgs {
-    /// As plan_deployment takes them (name, provider, regions, components); a component's provider may also be
-    /// "cheapest". Leave out to open an empty form.
-    pub requirements: Option<Map<String, Value>>,
-    /// Store the plan (for generate_terraform, estimate_cost, apply_plan).
-    #[serde(default)]
-    pub save: bool,
+/// What show_project returns as structured content (the MCP App view draws it; other hosts show the PNG).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShownDiagram {
+    pub title: String,
+    /// The text summary: the total, then each cloud and region with its resources.
+    pub summary: String,
+    /// The diagram as SVG.
+    pub svg: String,
+    /// The PNG's size in pixels (the PNG itself is the image content).
+    pub png: PngSize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PngSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// provision_form's structured result named field by field, its parts only as objects: the estimate and the
+/// comparison are estimate_cost's and compare_providers' own answers, whose full schemas those tools list
+/// already (repeating them here would double what every tools/list costs).
+fn form_output_schema() -> std::sync::Arc<rmcp::model::JsonObject> {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "requirements": {"type": "object", "description": "The requirements as planned, each cheapest component on the provider chosen."},
+            "chosen": {"type": "array", "items": {"type": "object"}, "description": "{component, provider} for each cheapest component."},
+            "estimate": {"type": "object", "description": "As estimate_cost answers."},
+            "comparison": {"type": "object", "description": "As compare_providers answers."},
+            "plan_id": {"type": "string", "description": "The stored plan, when saved."}
+        },
+        "required": ["requirements", "chosen", "estimate", "comparison"]
+    });
+    std::sync::Arc::new(match schema {
+        serde_json::Value::Object(fields) => fields,
+        _ => Map::new(),
+    })
 }
 
 /// `_meta.ui.resourceUri`: the view a host supporting MCP Apps renders the tool's result with.
@@ -64,7 +91,8 @@ impl RiftServer {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        meta = app_meta(PROJECT_APP_URI)
+        meta = app_meta(PROJECT_APP_URI),
+        output_schema = rmcp::handler::server::common::schema_for_output::<ShownDiagram>()
     )]
     pub async fn show_project(
         &self,
@@ -82,22 +110,26 @@ impl RiftServer {
         let png = diagram
             .png()
             .map_err(|e| ToolError::new(format!("the diagram could not be drawn: {e}")))?;
-        let svg = diagram.svg();
+        let shown = ShownDiagram {
+            summary: diagram.summary(),
+            svg: diagram.svg(),
+            png: PngSize {
+                width: png.width,
+                height: png.height,
+            },
+            title: diagram.title,
+        };
         let mut result = CallToolResult::success(vec![
-            ContentBlock::text(diagram.summary()),
+            ContentBlock::text(shown.summary.clone()),
             ContentBlock::image(aws_smithy_types::base64::encode(&png.bytes), "image/png"),
         ]);
-        result.structured_content = Some(json!({
-            "title": diagram.title,
-            "summary": diagram.summary(),
-            "svg": svg,
-            "png": {"width": png.width, "height": png.height},
-        }));
+        result.structured_content =
+            Some(serde_json::to_value(&shown).map_err(|e| ToolError::new(e.to_string()))?);
         Ok(result)
     }
 
     #[tool(
-        description = "The provision form: requirements (as plan_deployment, provider per component digitalocean, aws or \"cheapest\") estimated, compared on DigitalOcean vs AWS vs the cheapest mix; save=true stores the plan. Errors name the field.",
+        description = "The provision form: requirements as plan_deployment takes them, cheapest naming components to put on their cheaper provider; answers the estimate and DigitalOcean vs AWS vs cheapest mix. save=true stores the plan.",
         annotations(
             title = "Provision form",
             read_only_hint = true,
@@ -105,31 +137,31 @@ impl RiftServer {
             idempotent_hint = true,
             open_world_hint = false
         ),
-        meta = app_meta(FORM_APP_URI)
+        meta = app_meta(FORM_APP_URI),
+        output_schema = form_output_schema()
     )]
     pub async fn provision_form(
         &self,
-        Parameters(Args(args)): Parameters<Args<ProvisionFormArgs>>,
+        Parameters(Args(input)): Parameters<Args<form::FormInput>>,
     ) -> Result<CallToolResult, ToolError> {
-        let Some(requirements) = args.requirements else {
-            return Ok(CallToolResult::success(vec![ContentBlock::text(
-                "The provision form: give requirements (components with kind, sizing and provider digitalocean, \
-                 aws or \"cheapest\") to see the estimate and the DigitalOcean/AWS/mix comparison; people can \
-                 also use it on the dashboard of `rift serve --http` or `rift ui`.",
-            )]));
-        };
-        match self.evaluate_form(&Value::Object(requirements), args.save) {
+        if input.components.is_empty() {
+            return Err(ToolError::new(
+                "components: the form needs at least one component (kind, sizing, provider or a place in \
+                 cheapest); people can also fill it on the dashboard of `rift serve --http` or `rift ui`",
+            ));
+        }
+        match evaluate_form(&self.state, &input) {
             Ok(answer) => {
                 let mut result =
                     CallToolResult::success(vec![ContentBlock::text(answer.summary())]);
-                result.structured_content = Some(
-                    serde_json::to_value(&answer).map_err(|e| ToolError::new(e.to_string()))?,
-                );
+                result.structured_content =
+                    Some(serde_json::to_value(&answer).map_err(|e| ToolError::new(e.to_string()))?);
                 Ok(result)
             }
+            // The field as well as the message, so the form can show it beside the input.
             Err(e) => {
                 let mut result = CallToolResult::error(vec![ContentBlock::text(e.message.clone())]);
-                result.structured_content = Some(json!({"error": e}));
+                result.structured_content = Some(json!({ "error": e }));
                 Ok(result)
             }
         }
@@ -137,10 +169,6 @@ impl RiftServer {
 }
 
 impl RiftServer {
-    fn evaluate_form(&self, input: &Value, save: bool) -> Result<form::FormResult, form::FormError> {
-        self::evaluate_form(&self.state, input, save)
-    }
-
     fn project_diagram(&self, id: &str) -> Result<Diagram, ToolError> {
         project_diagram(&self.state, id).map_err(ToolError::new)
     }
@@ -172,15 +200,21 @@ impl RiftServer {
         };
         let contents = match format {
             "svg" => ResourceContents::text(diagram.svg(), uri).with_mime_type("image/svg+xml"),
-            "mmd" => ResourceContents::text(diagram.mermaid(), uri).with_mime_type("text/vnd.mermaid"),
+            "mmd" => {
+                ResourceContents::text(diagram.mermaid(), uri).with_mime_type("text/vnd.mermaid")
+            }
             "png" => match diagram.png() {
-                Ok(png) => ResourceContents::blob(aws_smithy_types::base64::encode(&png.bytes), uri)
-                    .with_mime_type("image/png"),
+                Ok(png) => {
+                    ResourceContents::blob(aws_smithy_types::base64::encode(&png.bytes), uri)
+                        .with_mime_type("image/png")
+                }
                 Err(e) => return Some(Err(ErrorData::internal_error(e.to_string(), None))),
             },
             other => {
                 return Some(Err(ErrorData::resource_not_found(
-                    format!("no diagram format \"{other}\"; rift draws diagram.svg, diagram.png and diagram.mmd"),
+                    format!(
+                        "no diagram format \"{other}\"; rift draws diagram.svg, diagram.png and diagram.mmd"
+                    ),
                     None,
                 )));
             }
@@ -189,18 +223,17 @@ impl RiftServer {
     }
 }
 
-/// The form's answer as the dashboard and the tool return it, with the plan stored when `save`.
+/// The form's answer as the dashboard and the tool return it, with the plan stored when asked to save.
 pub(super) fn evaluate_form(
     state: &super::AppState,
-    input: &Value,
-    save: bool,
+    input: &form::FormInput,
 ) -> Result<form::FormResult, form::FormError> {
     let prices = state.prices.current().map_err(|e| form::FormError {
         field: None,
         message: e.to_string(),
     })?;
     let (answer, plan) = form::evaluate(input, &prices, chrono::Utc::now().date_naive())?;
-    let plan_id = save.then(|| {
+    let plan_id = input.save.then(|| {
         let id = plan.plan_id.clone();
         state.plans.insert(plan);
         id
@@ -219,7 +252,10 @@ pub(super) fn project_diagram(state: &super::AppState, id: &str) -> Result<Diagr
 
 pub(super) fn plan_diagram(state: &super::AppState, id: &str) -> Result<Diagram, String> {
     let plan = state.plans.get(id).ok_or_else(|| {
-        format!("plan_id: unknown plan \"{}\"; call plan_deployment first", crate::config::redact(id))
+        format!(
+            "plan_id: unknown plan \"{}\"; call plan_deployment first",
+            crate::config::redact(id)
+        )
     })?;
     let prices = state.prices.current().map_err(|e| e.to_string())?;
     let costs = crate::engine::monthly_costs(&plan, &prices).map_err(|e| e.to_string())?;
@@ -259,8 +295,16 @@ fn app_page(uri: &str) -> Option<String> {
 /// The MCP App views, for resources/list (hosts find them through the tools' metadata too).
 pub(super) fn app_resources() -> Vec<Resource> {
     [
-        (PROJECT_APP_URI, "project-view", "A project drawn, with its resources by cloud"),
-        (FORM_APP_URI, "provision-form", "The provision form: requirements, estimate, comparison, save"),
+        (
+            PROJECT_APP_URI,
+            "project-view",
+            "A project drawn, with its resources by cloud",
+        ),
+        (
+            FORM_APP_URI,
+            "provision-form",
+            "The provision form: requirements, estimate, comparison, save",
+        ),
     ]
     .into_iter()
     .map(|(uri, name, description)| {
@@ -274,7 +318,11 @@ pub(super) fn app_resources() -> Vec<Resource> {
 pub(super) fn diagram_templates() -> Vec<ResourceTemplate> {
     [
         (PLAN_DIAGRAM_TEMPLATE, "plan-diagram", "Diagram of a plan"),
-        (PROJECT_DIAGRAM_TEMPLATE, "project-diagram", "Diagram of a project"),
+        (
+            PROJECT_DIAGRAM_TEMPLATE,
+            "project-diagram",
+            "Diagram of a project",
+        ),
     ]
     .into_iter()
     .map(|(template, name, title)| {
@@ -291,7 +339,8 @@ mod tests {
 
     #[test]
     fn diagram_uris() {
-        let Some((DiagramSource::Plan(id), "png")) = parse_diagram_uri("rift://plans/plan-1/diagram.png")
+        let Some((DiagramSource::Plan(id), "png")) =
+            parse_diagram_uri("rift://plans/plan-1/diagram.png")
         else {
             panic!("plan uri not parsed");
         };

@@ -127,6 +127,8 @@ impl Diagram {
                 );
             }
         }
+        // One label per pair of sites: the link between two clouds, however many arrows cross it.
+        let mut labelled = std::collections::BTreeSet::new();
         for (from, to) in &layout.edges {
             let (a, b) = (&layout.boxes[from], &layout.boxes[to]);
             let (x1, y1, x2, y2) = (
@@ -137,13 +139,25 @@ impl Diagram {
             );
             if self.crosses_clouds(*from, *to) {
                 // Traffic between clouds is billed per GB by the sender: the one link worth labelling.
+                let (fa, fb) = (&self.nodes[*from], &self.nodes[*to]);
+                let sites = (
+                    (fa.provider, fa.region.clone()),
+                    (fb.provider, fb.region.clone()),
+                );
+                let label = if labelled.insert(sites) {
+                    format!(
+                        r##"<text x="{}" y="{}" fill="#b42318" text-anchor="middle">{CROSS_CLOUD_LABEL}</text>"##,
+                        (x1 + x2) / 2,
+                        (y1 + y2) / 2 - 6,
+                    )
+                } else {
+                    String::new()
+                };
                 let _ = write!(
                     svg,
-                    r##"<g class="edge cross-cloud" data-from="{}" data-to="{}"><line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#b42318" stroke-width="2" stroke-dasharray="8 4" marker-end="url(#arrow)"/><text x="{}" y="{}" fill="#b42318" text-anchor="middle">{CROSS_CLOUD_LABEL}</text></g>"##,
-                    escape(&self.nodes[*from].name),
-                    escape(&self.nodes[*to].name),
-                    (x1 + x2) / 2,
-                    (y1 + y2) / 2 - 4,
+                    r##"<g class="edge cross-cloud" data-from="{}" data-to="{}"><line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#b42318" stroke-width="2" stroke-dasharray="8 4" marker-end="url(#arrow)"/>{label}</g>"##,
+                    escape(&fa.name),
+                    escape(&fb.name),
                 );
                 continue;
             }
@@ -196,7 +210,12 @@ impl Diagram {
                 .chain(column.members.iter())
                 .map(|i| {
                     let node = &self.nodes[*i];
-                    format!("{} ({}, {})", node.name, kind_and_size(node), cost_and_state(node))
+                    format!(
+                        "{} ({}, {})",
+                        node.name,
+                        kind_and_size(node),
+                        cost_and_state(node)
+                    )
                 })
                 .collect();
             let _ = writeln!(
@@ -470,17 +489,27 @@ mod tests {
             .iter()
             .flat_map(|r| r.depends_on.iter().map(move |d| (r, d)))
             .filter(|(r, d)| {
-                plan.resources
-                    .iter()
-                    .any(|other| &&other.name == d && other.provider != r.provider && other.kind != ResourceKind::Network && r.kind != ResourceKind::Network)
+                plan.resources.iter().any(|other| {
+                    &&other.name == d
+                        && other.provider != r.provider
+                        && other.kind != ResourceKind::Network
+                        && r.kind != ResourceKind::Network
+                })
             })
             .count();
         assert!(crossing > 0, "the example has a cross-cloud dependency");
         assert_eq!(svg.matches(r#"class="edge cross-cloud""#).count(), crossing);
-        assert!(svg.contains(CROSS_CLOUD_LABEL));
+        assert_eq!(
+            svg.matches(CROSS_CLOUD_LABEL).count(),
+            1,
+            "one label per link"
+        );
 
         let summary = diagram.summary();
-        assert!(summary.contains(&format!("{} resources", plan.resources.len())), "{summary}");
+        assert!(
+            summary.contains(&format!("{} resources", plan.resources.len())),
+            "{summary}"
+        );
         assert_eq!(summary.lines().count(), 3, "{summary}");
 
         let mermaid = diagram.mermaid();
@@ -498,7 +527,13 @@ mod tests {
         let png = diagram.png().unwrap();
         let decoded = resvg::tiny_skia::Pixmap::decode_png(&png.bytes).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (png.width, png.height));
-        let width = svg.split("width=\"").nth(1).unwrap().split('"').next().unwrap();
+        let width = svg
+            .split("width=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         assert_eq!(png.width.to_string(), width);
         // The labels are drawn with the embedded font: the same picture without its text has far fewer dark
         // pixels (every node has three lines of text).

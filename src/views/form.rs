@@ -1,19 +1,39 @@
-//! The provision form's logic, shared by the dashboard's JSON endpoints and the `provision_form` tool: the
-//! requirements as plan_deployment takes them, except that a component's provider may also be "cheapest"; the
+//! The provision form's logic, shared by the dashboard's JSON endpoint and the `provision_form` tool: the
+//! requirements as plan_deployment takes them, plus the components whose provider rift chooses ("cheapest"); the
 //! answer is the estimate of what would be planned, the DigitalOcean-vs-AWS-vs-mix comparison, and the plan.
 //! Validation is the tools' own (the same argument parser, planner and pricing), so the form shows the same
 //! messages an agent gets, each with the field it belongs to.
 
 use schemars::JsonSchema;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-use crate::model::{DeploymentRequest, Plan, Provider};
+use crate::model::{Component, DeploymentRequest, Plan, Provider, Regions};
 use crate::pricing::{self, Comparison, Estimate, Prices, Usage};
-use crate::server::Args;
 
-/// The provider word that lets rift choose per component.
-pub const CHEAPEST: &str = "cheapest";
+/// The form's requirements: plan_deployment's fields, the components rift picks the provider of, and whether
+/// to store the plan.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormInput {
+    /// Project or deployment name: lowercase letters, digits and hyphens. Prefixes every resource name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Default provider for components that do not name one.
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    /// Default region per provider, e.g. {"aws": "us-east-1", "digitalocean": "nyc3"}.
+    #[serde(default)]
+    pub regions: Regions,
+    /// What to deploy: at least one component.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// Names of components to put on whichever provider is cheaper for them (their own provider is ignored).
+    #[serde(default)]
+    pub cheapest: Vec<String>,
+    /// Store the plan (for generate_terraform, estimate_cost, apply_plan).
+    #[serde(default)]
+    pub save: bool,
+}
 
 /// What the form shows for the requirements it holds.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -43,14 +63,18 @@ impl FormResult {
     pub fn summary(&self) -> String {
         let answer = &self.answer;
         let money = |v: f64| {
-            crate::model::Micros::from_dollars(v).map_or_else(|| format!("${v:.2}"), |m| m.to_string())
+            crate::model::Micros::from_dollars(v)
+                .map_or_else(|| format!("${v:.2}"), |m| m.to_string())
         };
         let mut lines = vec![format!(
             "These requirements: {}/month",
             money(answer.estimate.total_monthly)
         )];
         for choice in &answer.chosen {
-            lines.push(format!("  {} → {} (cheapest)", choice.component, choice.provider));
+            lines.push(format!(
+                "  {} → {} (cheapest)",
+                choice.component, choice.provider
+            ));
         }
         for side in &answer.comparison.providers {
             lines.push(match (side.total_monthly, &side.error) {
@@ -90,13 +114,13 @@ impl std::fmt::Display for FormError {
 
 impl FormError {
     /// The field is the message's leading path, as the tools' errors spell it.
-    fn from_message(message: String) -> FormError {
+    pub fn from_message(message: String) -> FormError {
         let field = message
             .split_once(": ")
             .map(|(path, _)| path)
             .filter(|path| {
                 let root = path.split(['.', '[']).next().unwrap_or_default();
-                ["name", "provider", "regions", "components"].contains(&root)
+                ["name", "provider", "regions", "components", "cheapest"].contains(&root)
                     && !path.contains(' ')
             })
             .map(str::to_string);
@@ -106,11 +130,38 @@ impl FormError {
 
 /// The form's requirements evaluated: "cheapest" resolved per component from the comparison, then estimated.
 pub fn evaluate(
-    input: &Value,
+    input: &FormInput,
     prices: &Prices,
     today: chrono::NaiveDate,
 ) -> Result<(FormAnswer, Plan), FormError> {
-    let (request, cheapest) = parse(input)?;
+    for (i, name) in input.cheapest.iter().enumerate() {
+        if !input.components.iter().any(|c| &c.name == name) {
+            return Err(FormError {
+                field: Some(format!("cheapest[{i}]")),
+                message: format!(
+                    "cheapest[{i}]: no component is named {}; name one of the components",
+                    crate::model::quote(name)
+                ),
+            });
+        }
+    }
+    let mut request = DeploymentRequest {
+        name: input.name.clone(),
+        provider: input.provider,
+        regions: input.regions.clone(),
+        components: input.components.clone(),
+    };
+    for component in &mut request.components {
+        if input.cheapest.contains(&component.name) {
+            component.provider = None;
+        }
+    }
+    // Requirements whose every component is "cheapest" still need a default provider to plan; the comparison
+    // overrides it on each side, and the choice overrides it per component.
+    if !input.cheapest.is_empty() && request.provider.is_none() {
+        request.provider = Some(Provider::Digitalocean);
+    }
+    let default = request.provider.unwrap_or(Provider::Digitalocean);
     let usage = Usage::default();
     let (comparison, _) = match pricing::compare(&request, prices, &usage, today) {
         Ok(compared) => compared,
@@ -123,13 +174,11 @@ pub fn evaluate(
             }));
         }
     };
-    let mut resolved = request;
     let mut chosen = Vec::new();
-    for component in resolved
-        .components
-        .iter_mut()
-        .filter(|c| cheapest.contains(&c.name))
-    {
+    for (index, component) in request.components.iter_mut().enumerate() {
+        if !input.cheapest.contains(&component.name) {
+            continue;
+        }
         let row = comparison
             .components
             .iter()
@@ -139,19 +188,16 @@ pub fn evaluate(
                 row.cheaper.or(match (&row.digitalocean, &row.aws) {
                     (Some(_), None) => Some(Provider::Digitalocean),
                     (None, Some(_)) => Some(Provider::Aws),
-                    // Equal prices: the request's default, else DigitalOcean (the first provider).
-                    (Some(_), Some(_)) => Some(resolved_default(input)),
+                    // Equal prices: the request's default.
+                    (Some(_), Some(_)) => Some(default),
                     (None, None) => None,
                 })
             })
             .ok_or_else(|| FormError {
-                field: Some(format!(
-                    "components[{}].provider",
-                    cheapest_index(input, &component.name)
-                )),
+                field: Some(format!("components[{index}].provider")),
                 message: format!(
-                    "{}: neither provider can serve it as asked, so there is no cheapest; choose digitalocean or aws \
-                     to see why",
+                    "components[{index}].provider: neither provider can serve {} as asked, so there is no \
+                     cheapest; choose digitalocean or aws to see why",
                     component.name
                 ),
             })?;
@@ -161,12 +207,13 @@ pub fn evaluate(
             provider,
         });
     }
-    let plan = crate::planner::plan(&resolved).map_err(|e| FormError::from_message(e.to_string()))?;
+    let plan =
+        crate::planner::plan(&request).map_err(|e| FormError::from_message(e.to_string()))?;
     let estimate = pricing::estimate(&plan, prices, &usage, today)
         .map_err(|e| FormError::from_message(e.to_string()))?;
     Ok((
         FormAnswer {
-            requirements: resolved,
+            requirements: request,
             chosen,
             estimate,
             comparison,
@@ -175,54 +222,10 @@ pub fn evaluate(
     ))
 }
 
-/// The requirements through the tools' own argument parser, with the "cheapest" components' names set aside
-/// (their provider left to the request's default until chosen).
-fn parse(input: &Value) -> Result<(DeploymentRequest, Vec<String>), FormError> {
-    let mut input = input.clone();
-    let mut cheapest = Vec::new();
-    if let Some(components) = input.get_mut("components").and_then(Value::as_array_mut) {
-        for component in components.iter_mut().filter_map(Value::as_object_mut) {
-            if component.get("provider").and_then(Value::as_str) == Some(CHEAPEST) {
-                component.remove("provider");
-                if let Some(name) = component.get("name").and_then(Value::as_str) {
-                    cheapest.push(name.to_string());
-                }
-            }
-        }
-    }
-    // A request whose every component is "cheapest" still needs a default provider to be valid; the comparison
-    // overrides it on each side, and the choice overrides it per component.
-    if !cheapest.is_empty()
-        && let Some(fields) = input.as_object_mut()
-    {
-        fields
-            .entry("provider")
-            .or_insert_with(|| Value::String(Provider::Digitalocean.to_string()));
-    }
-    let Args(request) = serde_json::from_value::<Args<DeploymentRequest>>(input)
-        .map_err(|e| FormError::from_message(e.to_string()))?;
-    Ok((request, cheapest))
-}
-
-fn resolved_default(input: &Value) -> Provider {
-    match input.get("provider").and_then(Value::as_str) {
-        Some("aws") => Provider::Aws,
-        _ => Provider::Digitalocean,
-    }
-}
-
-fn cheapest_index(input: &Value, name: &str) -> usize {
-    input
-        .get("components")
-        .and_then(Value::as_array)
-        .and_then(|all| all.iter().position(|c| c["name"] == name))
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn today() -> chrono::NaiveDate {
         chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
@@ -233,16 +236,28 @@ mod tests {
     }
 
     /// The brief's example: a Node.js web server and PostgreSQL, 2 vCPU / 4 GB each, 20 GB of database storage.
-    fn brief(provider: &str) -> Value {
-        json!({"name": "shop", "components": [
-            {"name": "web", "kind": "web_server", "provider": provider, "vcpus": 2, "memory_gb": 4},
-            {"name": "db", "kind": "database", "engine": "postgres", "provider": provider,
-             "vcpus": 2, "memory_gb": 4, "storage_gb": 20}]})
+    fn brief(provider: Option<&str>) -> Value {
+        let mut brief = json!({"name": "shop", "components": [
+            {"name": "web", "kind": "web_server", "vcpus": 2, "memory_gb": 4},
+            {"name": "db", "kind": "database", "engine": "postgres", "vcpus": 2, "memory_gb": 4, "storage_gb": 20}]});
+        match provider {
+            Some(provider) => brief["provider"] = json!(provider),
+            None => brief["cheapest"] = json!(["web", "db"]),
+        }
+        brief
+    }
+
+    /// Through the tools' argument parser, as the tool and the endpoint read it.
+    fn run(input: Value) -> Result<(FormAnswer, Plan), FormError> {
+        let crate::server::Args(input) =
+            serde_json::from_value::<crate::server::Args<FormInput>>(input)
+                .map_err(|e| FormError::from_message(e.to_string()))?;
+        evaluate(&input, &prices(), today())
     }
 
     #[test]
     fn the_briefs_example_costs_84_dollars_on_digitalocean() {
-        let (answer, plan) = evaluate(&brief("digitalocean"), &prices(), today()).unwrap();
+        let (answer, plan) = run(brief(Some("digitalocean"))).unwrap();
         assert_eq!(answer.estimate.total_monthly, 84.0);
         assert!(answer.chosen.is_empty());
         let aws = answer
@@ -253,20 +268,27 @@ mod tests {
             .and_then(|side| side.total_monthly)
             .unwrap();
         assert!(aws > 84.0, "AWS total {aws}");
-        assert!(plan.resources.iter().all(|r| r.provider == Provider::Digitalocean));
+        assert!(
+            plan.resources
+                .iter()
+                .all(|r| r.provider == Provider::Digitalocean)
+        );
         let summary = FormResult {
             answer,
             plan_id: Some(plan.plan_id.clone()),
         }
         .summary();
-        assert!(summary.starts_with("These requirements: $84.00/month"), "{summary}");
+        assert!(
+            summary.starts_with("These requirements: $84.00/month"),
+            "{summary}"
+        );
         assert!(summary.contains("All on aws: $"), "{summary}");
         assert!(summary.contains(&plan.plan_id), "{summary}");
     }
 
     #[test]
     fn cheapest_takes_each_components_cheaper_side() {
-        let (answer, plan) = evaluate(&brief(CHEAPEST), &prices(), today()).unwrap();
+        let (answer, plan) = run(brief(None)).unwrap();
         assert_eq!(answer.chosen.len(), 2);
         for choice in &answer.chosen {
             let row = answer
@@ -275,7 +297,10 @@ mod tests {
                 .iter()
                 .find(|row| row.component == choice.component)
                 .unwrap();
-            assert_eq!(row.cheaper.unwrap_or(Provider::Digitalocean), choice.provider);
+            assert_eq!(
+                row.cheaper.unwrap_or(Provider::Digitalocean),
+                choice.provider
+            );
             let planned = plan
                 .resources
                 .iter()
@@ -287,24 +312,35 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_the_tools_name() {
-        let mut bad = brief("digitalocean");
+        let mut bad = brief(Some("digitalocean"));
         bad["components"][1]["vcpus"] = json!("two");
-        let err = evaluate(&bad, &prices(), today()).unwrap_err();
+        let err = run(bad).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("components[1].vcpus"), "{err:?}");
-        let mut bad = brief("digitalocean");
+        let mut bad = brief(Some("digitalocean"));
         bad["components"][1]["engine"] = json!("oracle");
-        let err = evaluate(&bad, &prices(), today()).unwrap_err();
-        assert_eq!(err.field.as_deref(), Some("components[1].engine"), "{err:?}");
+        let err = run(bad).unwrap_err();
+        assert_eq!(
+            err.field.as_deref(),
+            Some("components[1].engine"),
+            "{err:?}"
+        );
         assert!(err.message.contains("postgres"), "{}", err.message);
-        let mut bad = brief("digitalocean");
+        let mut bad = brief(Some("digitalocean"));
         bad["components"][0]["vcpus"] = json!(999);
-        let err = evaluate(&bad, &prices(), today()).unwrap_err();
+        let err = run(bad).unwrap_err();
         assert!(
-            err.field.as_deref().is_some_and(|f| f.starts_with("components[0].")),
+            err.field
+                .as_deref()
+                .is_some_and(|f| f.starts_with("components[0].")),
             "{err:?}"
         );
         assert!(err.message.contains("999 vCPU"), "{}", err.message);
-        let err = evaluate(&json!({"components": []}), &prices(), today()).unwrap_err();
+        let err = run(json!({"components": []})).unwrap_err();
         assert!(err.message.contains("component"), "{}", err.message);
+        let err = run(
+            json!({"components": [{"name": "web", "kind": "web_server"}], "cheapest": ["wbe"]}),
+        )
+        .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("cheapest[0]"), "{err:?}");
     }
 }

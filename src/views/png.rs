@@ -49,8 +49,7 @@ pub fn render(svg: &str) -> Result<Png, PngError> {
     let tree = usvg::Tree::from_str(svg, options()).map_err(|e| PngError::Svg(e.to_string()))?;
     let size = tree.size().to_int_size();
     let (width, height) = (size.width(), size.height());
-    let mut pixmap =
-        tiny_skia::Pixmap::new(width, height).ok_or(PngError::Size(width, height))?;
+    let mut pixmap = tiny_skia::Pixmap::new(width, height).ok_or(PngError::Size(width, height))?;
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
     let bytes = pixmap
         .encode_png()

@@ -246,7 +246,7 @@ async def test_a_foreign_host_gets_no_page(dashboard: HttpServer) -> None:
         assert foreign.status_code == 403, (path, foreign.status_code)
         assert "<html" not in foreign.text and "projects" not in foreign.text
     cross = httpx.post(
-        dashboard.base + "/api/form", json={"requirements": BRIEF}, headers={"Origin": "http://rebind.example"}
+        dashboard.base + "/api/form", json=BRIEF, headers={"Origin": "http://rebind.example"}
     )
     assert cross.status_code == 403
 
@@ -311,10 +311,12 @@ async def test_show_project_and_the_mcp_app_views(seeded: dict[str, Any], dashbo
             else:
                 assert content.text.startswith("flowchart TB") and " .-> " in content.text
 
-        form = await client.call_tool("provision_form", {"requirements": {**BRIEF, "provider": "digitalocean"}})
+        form = await client.call_tool("provision_form", {**BRIEF, "provider": "digitalocean"})
         assert not form.is_error, text_of(form)
         assert text_of(form).startswith("These requirements: $84.00/month")
         bad = await client.call_tool(
-            "provision_form", {"requirements": {"components": [{"name": "db", "kind": "database", "engine": "oracle"}]}}
+            "provision_form", {"provider": "aws", "components": [{"name": "db", "kind": "database", "engine": "oracle"}]}
         )
-        assert bad.is_error and bad.structured_content["error"]["field"] == "components[0].engine"
+        assert bad.is_error and "components[0].engine: " in text_of(bad), text_of(bad)
+        unknown = await client.call_tool("provision_form", {**BRIEF, "cheapest": ["wbe"]})
+        assert unknown.is_error and unknown.structured_content["error"]["field"] == "cheapest[0]"
