@@ -143,7 +143,9 @@ const rift = (() => {
   /// {error: {field, message}}.
   function mountForm(root, evaluate, initial) {
     const cheapest = new Set(initial?.cheapest || []);
-    let components = initial?.components?.length ? initial.components.map((c) => (cheapest.has(c.name) ? { ...c, provider: "cheapest" } : c)) : [
+    // A component without a provider of its own has the request's default, as plan_deployment reads it.
+    const providerOf = (c) => (cheapest.has(c.name) ? "cheapest" : c.provider || initial.provider || "cheapest");
+    let components = initial?.components?.length ? initial.components.map((c) => ({ ...c, provider: providerOf(c) })) : [
       { name: "web", kind: "web_server", provider: "cheapest", vcpus: 2, memory_gb: 4 },
       { name: "db", kind: "database", provider: "cheapest", engine: "postgres", vcpus: 2, memory_gb: 4, storage_gb: 20 },
     ];

@@ -99,3 +99,43 @@ fn plan_diagram(plan: &crate::model::Plan) -> Result<Diagram, CliError> {
         crate::engine::monthly_costs(plan, &prices).map_err(|e| CliError::Failed(e.to_string()))?;
     Ok(Diagram::of_plan(plan, &costs))
 }
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Resources in the diagram.
+    #[arg(long, default_value_t = 100)]
+    pub resources: usize,
+    /// Timed runs of each format.
+    #[arg(long, default_value_t = 50)]
+    pub iterations: usize,
+}
+
+/// Times the SVG and the PNG of a plan with `resources` resources on both clouds. Prints JSON (ms).
+pub fn bench(args: &BenchArgs) -> Result<(), CliError> {
+    let plan = super::estimate::large_plan(args.resources)?;
+    let diagram = plan_diagram(&plan)?;
+    let failed = |e: crate::views::PngError| CliError::Failed(e.to_string());
+    let png = diagram.png().map_err(failed)?;
+    let mut svg_ms = Vec::new();
+    let mut png_ms = Vec::new();
+    for _ in 0..args.iterations.max(1) {
+        let started = std::time::Instant::now();
+        std::hint::black_box(diagram.svg());
+        svg_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = std::time::Instant::now();
+        std::hint::black_box(diagram.png().map_err(failed)?);
+        png_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let summary = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        serde_json::json!({"min": at(0.0), "median": at(0.5), "p95": at(0.95), "max": at(1.0)})
+    };
+    super::print_json(&serde_json::json!({
+        "resources": diagram.nodes.len(),
+        "png_pixels": [png.width, png.height],
+        "iterations": svg_ms.len(),
+        "svg_ms": summary(svg_ms),
+        "png_ms": summary(png_ms),
+    }))
+}

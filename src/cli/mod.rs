@@ -58,6 +58,9 @@ pub enum Command {
     /// Time the estimator on a large plan (tools/bench_estimate runs it).
     #[command(hide = true)]
     BenchEstimate(estimate::BenchArgs),
+    /// Time the diagram's SVG and PNG on a large plan (tools/bench_views runs it).
+    #[command(hide = true)]
+    BenchDiagram(diagram::BenchArgs),
 }
 
 /// A failure the binary reports on stderr; the exit code tells usage errors from runtime ones.
@@ -94,6 +97,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compare(args) => compare::run(&args),
         Command::RefreshPrices(args) => refresh::run(&args).await,
         Command::BenchEstimate(args) => estimate::bench(&args),
+        Command::BenchDiagram(args) => diagram::bench(&args),
         Command::Terraform(args) => terraform::run(&args),
         Command::Diagram(args) => diagram::run(&args),
         Command::Ui(args) => serve::run(args.into_serve()).await,

@@ -320,3 +320,113 @@ async def test_show_project_and_the_mcp_app_views(seeded: dict[str, Any], dashbo
         assert bad.is_error and "components[0].engine: " in text_of(bad), text_of(bad)
         unknown = await client.call_tool("provision_form", {**BRIEF, "cheapest": ["wbe"]})
         assert unknown.is_error and unknown.structured_content["error"]["field"] == "cheapest[0]"
+
+
+# A minimal MCP Apps host (specification 2026-01-26): the view in a sandboxed iframe, its JSON-RPC messages kept in
+# window.log; the test answers ui/initialize here and passes tools/call on to rift through the MCP client.
+HOST_PAGE = """<!DOCTYPE html><html><body><script>
+window.log = [];
+const frame = document.createElement("iframe");
+frame.setAttribute("sandbox", "allow-scripts");
+frame.style.width = "1400px"; frame.style.height = "1000px";
+frame.srcdoc = %s;
+document.body.appendChild(frame);
+window.send = (message) => frame.contentWindow.postMessage(Object.assign({jsonrpc: "2.0"}, message), "*");
+window.addEventListener("message", (event) => {
+  if (event.source !== frame.contentWindow) return;
+  window.log.push(event.data);
+  if (event.data.method === "ui/initialize") window.send({id: event.data.id, result: {
+    protocolVersion: "2026-01-26", hostInfo: {name: "rift-e2e-host", version: "0"},
+    hostCapabilities: {serverTools: {}, serverResources: {}}, hostContext: {theme: "light", displayMode: "inline"}}});
+});
+</script></body></html>"""
+
+
+class AppHost:
+    def __init__(self, browser: Any, client: Client, html: str, tmp_path: Path) -> None:
+        self.browser, self.client, self.seen = browser, client, 0
+        page = tmp_path / "host.html"
+        # "</script>" inside the view's HTML must not end the host's own script.
+        page.write_text(HOST_PAGE % json.dumps(html).replace("</", "<\\/"))
+        browser.get(page.as_uri())
+
+    def messages(self) -> list[dict[str, Any]]:
+        self.browser.switch_to.default_content()
+        log = self.browser.execute_script("return window.log;")
+        new, self.seen = log[self.seen :], len(log)
+        return new
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.browser.switch_to.default_content()
+        self.browser.execute_script("window.send(arguments[0]);", message)
+
+    async def serve_until(self, done: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
+        """Passes the view's tools/call on to rift until `done()` holds; returns every message seen."""
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages():
+                seen.append(message)
+                if message.get("method") == "tools/call":
+                    params = message["params"]
+                    result = await self.client.call_tool(params["name"], params.get("arguments") or {})
+                    self.send({"id": message["id"], "result": result.model_dump(by_alias=True, exclude_none=True, mode="json")})
+            if done(seen):
+                return seen
+            time.sleep(0.1)
+        raise AssertionError(f"the view did not get there; messages: {json.dumps(seen)[:2000]}")
+
+    def in_view(self) -> Any:
+        self.browser.switch_to.default_content()
+        self.browser.switch_to.frame(self.browser.find_element("css selector", "iframe"))
+        return self.browser
+
+
+def initialized(seen: list[dict[str, Any]]) -> bool:
+    return any(m.get("method") == "ui/notifications/initialized" for m in seen)
+
+
+async def test_the_mcp_app_views_in_a_host(
+    seeded: dict[str, Any], dashboard: HttpServer, browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    async with Client(dashboard.mcp_url, mode="legacy", read_timeout_seconds=30.0) as client:
+        # The project view: the host passes show_project's arguments and result; the view draws the diagram.
+        html = (await client.read_resource("ui://rift/project.html")).contents[0].text
+        host = AppHost(browser, client, html, tmp_path)
+        seen = await host.serve_until(initialized)
+        init = next(m for m in seen if m.get("method") == "ui/initialize")
+        assert init["params"]["protocolVersion"] == "2026-01-26" and init["params"]["appInfo"]["name"] == "rift"
+        args = {"project_id": seeded["project_id"]}
+        result = await client.call_tool("show_project", args)
+        host.send({"method": "ui/notifications/tool-input", "params": {"arguments": args}})
+        host.send({"method": "ui/notifications/tool-result", "params": result.model_dump(by_alias=True, exclude_none=True, mode="json")})
+        view = host.in_view()
+        wait_for(view, "#diagram svg")
+        drawn = view.find_elements(By.CSS_SELECTOR, "#diagram g.node, #diagram g.network")
+        assert len(drawn) == len(seeded["resources"])
+        assert any(m.get("method") == "ui/notifications/size-changed" for m in await host.serve_until(lambda s: True) + seen)
+        browser.save_screenshot(str(artifacts() / "mcp-app-project.png"))
+
+        # The form: it asks provision_form through the host as the person edits, and saves.
+        html = (await client.read_resource("ui://rift/provision.html")).contents[0].text
+        host = AppHost(browser, client, html, tmp_path)
+        await host.serve_until(initialized)
+        host.send({"method": "ui/notifications/tool-input", "params": {"arguments": {**BRIEF, "provider": "digitalocean"}}})
+
+        def shows(css: str, text: str) -> Any:
+            def check(_: list[dict[str, Any]]) -> bool:
+                found = host.in_view().find_elements(By.CSS_SELECTOR, css)
+                return bool(found) and text in found[0].text
+            return check
+
+        calls = await host.serve_until(shows("#total-selection", "$84.00"))
+        asked = [m for m in calls if m.get("method") == "tools/call"]
+        assert asked and all(m["params"]["name"] == "provision_form" for m in asked)
+        host.in_view().find_element(By.CSS_SELECTOR, "#save-plan").click()
+        await host.serve_until(shows("#saved-plan", "plan-"))
+        plan_id = host.in_view().find_element(By.CSS_SELECTOR, "#saved-plan code").text
+        browser.save_screenshot(str(artifacts() / "mcp-app-form.png"))
+        terraform = await call_ok(client, "generate_terraform", {"plan_id": plan_id})
+        assert "digitalocean.tf" in terraform["files"]
