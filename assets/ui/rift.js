@@ -181,6 +181,8 @@ const rift = (() => {
       }
     };
     const soon = () => { clearTimeout(timer); timer = setTimeout(() => update(false), 200); };
+    // Enter in a field must not submit (and navigate): the answer updates as you type.
+    root.addEventListener("submit", (e) => e.preventDefault());
     root.addEventListener("input", soon);
     root.addEventListener("change", (e) => {
       if (e.target.name === "kind") { components = current(); draw(); }

@@ -29,25 +29,30 @@ pub struct Access {
     hosts: Arc<Vec<String>>,
     origins: Arc<Vec<String>>,
     token: Option<Arc<str>>,
-    /// The session cookie's value, made at start: knowing it is knowing the token was presented.
-    session: Arc<str>,
+    /// The session cookie's value, made at start: knowing it is knowing the token was presented. None when the
+    /// system gave no randomness: then no cookie is trusted, and the token is needed on every request.
+    session: Option<Arc<str>>,
 }
 
 impl Access {
     pub(super) fn new(hosts: Vec<String>, origins: Vec<String>, token: Option<Arc<str>>) -> Access {
         let mut bytes = [0u8; 32];
-        if getrandom::fill(&mut bytes).is_err() {
-            // Without randomness no cookie can be trusted: a token is then needed on every request.
-            tracing::warn!(
-                "no randomness for the dashboard's session cookie: send the bearer token each time"
-            );
-        }
-        let session: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let session = match getrandom::fill(&mut bytes) {
+            Ok(()) => Some(Arc::from(
+                bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            )),
+            Err(e) => {
+                tracing::warn!(
+                    "no randomness for the dashboard's session cookie ({e}): send the bearer token each time"
+                );
+                None
+            }
+        };
         Access {
             hosts: Arc::new(hosts),
             origins: Arc::new(origins),
             token,
-            session: Arc::from(session),
+            session,
         }
     }
 
@@ -99,6 +104,9 @@ impl Access {
     }
 
     fn has_session(&self, headers: &HeaderMap) -> bool {
+        let Some(session) = &self.session else {
+            return false;
+        };
         headers
             .get_all(header::COOKIE)
             .iter()
@@ -107,7 +115,7 @@ impl Access {
             .filter_map(|pair| pair.trim().split_once('='))
             .any(|(name, value)| {
                 name == SESSION_COOKIE
-                    && super::http::constant_time_eq(value.as_bytes(), self.session.as_bytes())
+                    && super::http::constant_time_eq(value.as_bytes(), session.as_bytes())
             })
     }
 }
@@ -149,12 +157,12 @@ async fn guard(State(access): State<Access>, request: Request, next: Next) -> Re
             return unauthorized();
         }
         // The token leaves the address bar (and the history) at once; the cookie stands for it from now on.
-        let cookie = format!(
-            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-            access.session
-        );
         let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
+        if let Some(session) = &access.session
+            && let Ok(value) = HeaderValue::from_str(&format!(
+                "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/"
+            ))
+        {
             response.headers_mut().insert(header::SET_COOKIE, value);
         }
         return response;
@@ -383,11 +391,17 @@ mod tests {
             header::AUTHORIZATION,
             "Bearer 0123456789abcdef0123456789abcdef"
         )])));
-        let cookie = format!("a=b; {SESSION_COOKIE}={}", locked.session);
+        let session = locked.session.clone().unwrap();
+        let cookie = format!("a=b; {SESSION_COOKIE}={session}");
         assert!(locked.authorized(&headers(&[(header::COOKIE, &cookie)])));
         let forged = format!("{SESSION_COOKIE}=0123456789abcdef0123456789abcdef");
         assert!(!locked.authorized(&headers(&[(header::COOKIE, &forged)])));
-        assert_ne!(&*locked.session, "0123456789abcdef0123456789abcdef");
+        assert_ne!(&*session, "0123456789abcdef0123456789abcdef");
+        let without_randomness = Access {
+            session: None,
+            ..locked.clone()
+        };
+        assert!(!without_randomness.authorized(&headers(&[(header::COOKIE, &cookie)])));
     }
 
     #[test]
