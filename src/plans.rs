@@ -13,7 +13,7 @@ const CAPACITY: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlansError {
-    #[error("plan_id: unknown plan \"{id}\" (recent plans: {recent}); call plan_deployment first")]
+    #[error("plan_id: unknown plan {id} (recent plans: {recent}); call plan_deployment first")]
     Unknown { id: String, recent: String },
     #[error("invalid cursor {0}: pass the next_cursor of the previous page")]
     Cursor(String),
@@ -88,8 +88,9 @@ impl Plans {
             Ok(page) if !page.ids.is_empty() => page.ids.join(", "),
             _ => "none yet".to_string(),
         };
+        // An id is the caller's text: shown short, and with any secret in it masked.
         PlansError::Unknown {
-            id: id.to_string(),
+            id: crate::model::quote(&crate::config::redact(id)),
             recent,
         }
     }

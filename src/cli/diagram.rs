@@ -1,5 +1,5 @@
 //! `rift diagram SOURCE --out FILE`: draws a plan or a project. SOURCE is a plan or requirements file, a stored
-//! plan id, or a project id; the extension of FILE chooses the format (.svg, or .mmd for Mermaid).
+//! plan id, or a project id; the extension of FILE chooses the format (.svg, .png, or .mmd for Mermaid).
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +14,7 @@ use crate::views::Diagram;
 pub struct DiagramArgs {
     /// A plan or requirements file ("-" for standard input), a stored plan id (plan-...), or a project id.
     pub source: String,
-    /// Where to write: FILE.svg or FILE.mmd (Mermaid).
+    /// Where to write: FILE.svg, FILE.png or FILE.mmd (Mermaid).
     #[arg(long)]
     pub out: PathBuf,
     /// The state holding stored plans and projects: a file (default: <data dir>/rift/state.db) or a
@@ -26,20 +26,27 @@ pub struct DiagramArgs {
 pub fn run(args: &DiagramArgs) -> Result<(), CliError> {
     let format = match args.out.extension().and_then(|e| e.to_str()) {
         Some("svg") => Format::Svg,
+        Some("png") => Format::Png,
         Some("mmd") => Format::Mermaid,
         _ => {
             return Err(CliError::Usage(format!(
-                "--out {}: name a .svg or .mmd (Mermaid) file",
+                "--out {}: name a .svg, .png or .mmd (Mermaid) file",
                 args.out.display()
             )));
         }
     };
     let diagram = diagram_of(args)?;
-    let text = match format {
-        Format::Svg => diagram.svg(),
-        Format::Mermaid => diagram.mermaid(),
+    let bytes = match format {
+        Format::Svg => diagram.svg().into_bytes(),
+        Format::Png => {
+            diagram
+                .png()
+                .map_err(|e| CliError::Failed(e.to_string()))?
+                .bytes
+        }
+        Format::Mermaid => diagram.mermaid().into_bytes(),
     };
-    std::fs::write(&args.out, text)
+    std::fs::write(&args.out, bytes)
         .map_err(|e| CliError::Failed(format!("could not write {}: {e}", args.out.display())))?;
     println!("wrote {}", args.out.display());
     Ok(())
@@ -47,6 +54,7 @@ pub fn run(args: &DiagramArgs) -> Result<(), CliError> {
 
 enum Format {
     Svg,
+    Png,
     Mermaid,
 }
 
@@ -91,4 +99,44 @@ fn plan_diagram(plan: &crate::model::Plan) -> Result<Diagram, CliError> {
     let costs =
         crate::engine::monthly_costs(plan, &prices).map_err(|e| CliError::Failed(e.to_string()))?;
     Ok(Diagram::of_plan(plan, &costs))
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Resources in the diagram.
+    #[arg(long, default_value_t = 100)]
+    pub resources: usize,
+    /// Timed runs of each format.
+    #[arg(long, default_value_t = 50)]
+    pub iterations: usize,
+}
+
+/// Times the SVG and the PNG of a plan with `resources` resources on both clouds. Prints JSON (ms).
+pub fn bench(args: &BenchArgs) -> Result<(), CliError> {
+    let plan = super::estimate::large_plan(args.resources)?;
+    let diagram = plan_diagram(&plan)?;
+    let failed = |e: crate::views::PngError| CliError::Failed(e.to_string());
+    let png = diagram.png().map_err(failed)?;
+    let mut svg_ms = Vec::new();
+    let mut png_ms = Vec::new();
+    for _ in 0..args.iterations.max(1) {
+        let started = std::time::Instant::now();
+        std::hint::black_box(diagram.svg());
+        svg_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = std::time::Instant::now();
+        std::hint::black_box(diagram.png().map_err(failed)?);
+        png_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let summary = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        serde_json::json!({"min": at(0.0), "median": at(0.5), "p95": at(0.95), "max": at(1.0)})
+    };
+    super::print_json(&serde_json::json!({
+        "resources": diagram.nodes.len(),
+        "png_pixels": [png.width, png.height],
+        "iterations": svg_ms.len(),
+        "svg_ms": summary(svg_ms),
+        "png_ms": summary(png_ms),
+    }))
 }

@@ -305,7 +305,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), CliError> {
 }
 
 /// A plan with at least `resources` resources, built from requirements the planner accepts.
-fn large_plan(resources: usize) -> Result<Plan, CliError> {
+pub(super) fn large_plan(resources: usize) -> Result<Plan, CliError> {
     let mut components = Vec::new();
     let mut planned = 0;
     let mut i = 0;

@@ -51,11 +51,16 @@ pub enum Command {
     RefreshPrices(refresh::RefreshArgs),
     /// Write the Terraform files of a plan or requirements file into a directory.
     Terraform(terraform::TerraformArgs),
-    /// Draw a plan, requirements file, stored plan or project as SVG or Mermaid.
+    /// Draw a plan, requirements file, stored plan or project as SVG, PNG or Mermaid.
     Diagram(diagram::DiagramArgs),
+    /// Serve the dashboard (projects, diagrams, the provision form) on loopback and print its address.
+    Ui(serve::UiArgs),
     /// Time the estimator on a large plan (tools/bench_estimate runs it).
     #[command(hide = true)]
     BenchEstimate(estimate::BenchArgs),
+    /// Time the diagram's SVG and PNG on a large plan (tools/bench_views runs it).
+    #[command(hide = true)]
+    BenchDiagram(diagram::BenchArgs),
 }
 
 /// A failure the binary reports on stderr; the exit code tells usage errors from runtime ones.
@@ -92,8 +97,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compare(args) => compare::run(&args),
         Command::RefreshPrices(args) => refresh::run(&args).await,
         Command::BenchEstimate(args) => estimate::bench(&args),
+        Command::BenchDiagram(args) => diagram::bench(&args),
         Command::Terraform(args) => terraform::run(&args),
         Command::Diagram(args) => diagram::run(&args),
+        Command::Ui(args) => serve::run(args.into_serve()).await,
     }
 }
 

@@ -63,6 +63,36 @@ pub struct ServeArgs {
     pub max_sessions: Option<usize>,
 }
 
+/// `rift ui`: the HTTP server on loopback only, for the person at this machine (MCP stays at /mcp).
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// The loopback port (default: any free one; the address is printed).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The SQLite state file (default: <data dir>/rift/state.db).
+    #[arg(long, env = "RIFT_STATE", value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Settings file (default: <config dir>/rift/config.toml when it exists).
+    #[arg(long, env = "RIFT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+impl UiArgs {
+    pub fn into_serve(self) -> ServeArgs {
+        ServeArgs {
+            http: Some(SocketAddr::from(([127, 0, 0, 1], self.port))),
+            allowed_hosts: vec![],
+            allowed_origins: vec![],
+            state: self.state,
+            config: self.config,
+            allow_writes: None,
+            tools: None,
+            max_sessions: None,
+            tokens_file: None,
+        }
+    }
+}
+
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     let overrides = Overrides {
         config: args.config.clone(),

@@ -10,7 +10,7 @@ use super::{RiftServer, compact};
 use crate::config::ToolGroup;
 
 impl RiftServer {
-    /// The tools of one group (views has none yet).
+    /// The tools of one group.
     fn group_router(group: ToolGroup) -> ToolRouter<RiftServer> {
         match group {
             ToolGroup::Plan => {
@@ -20,7 +20,7 @@ impl RiftServer {
             ToolGroup::Provision => Self::provisioning_router(),
             ToolGroup::Operate => Self::operations_router(),
             ToolGroup::Migrate => Self::migration_router(),
-            ToolGroup::Views => ToolRouter::new(),
+            ToolGroup::Views => Self::views_router(),
         }
     }
 }

@@ -181,6 +181,16 @@ pub async fn serve(
         .with_json_response(settings.stateless)
         .with_cancellation_token(cancel.child_token());
     let sessions = Arc::new(CappedSessions::new(settings.max_sessions));
+    // The dashboard for people at `/`, behind the same Host, Origin and token checks as `/mcp`.
+    let dashboard = super::dashboard::routes(
+        state.clone(),
+        super::dashboard::Access::new(
+            settings.allowed_hosts(bound),
+            settings.allowed_origins.clone(),
+            settings.token.clone(),
+            settings.users.clone(),
+        ),
+    );
     let mcp = StreamableHttpService::new(
         move || Ok(RiftServer::new(state.clone())),
         sessions.clone(),
@@ -198,9 +208,11 @@ pub async fn serve(
         ));
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .merge(dashboard)
         .merge(mcp_routes);
     // A fixed line on stderr, so scripts and tests binding port 0 learn the port.
     eprintln!("rift: listening on http://{bound}/mcp");
+    eprintln!("rift: dashboard at http://{bound}/");
     axum::serve(without_nagle(listener), app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -363,7 +375,8 @@ async fn require_token(State(auth): State<Auth>, mut request: Request, next: Nex
         .into_response()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares without stopping at the first difference, so timing does not reveal how much of a guess was right.
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -5,6 +5,7 @@ mod answer;
 mod args;
 mod compact;
 mod cost;
+mod dashboard;
 mod elicit;
 mod error;
 mod groups;
@@ -20,6 +21,7 @@ mod stdio;
 mod tasks;
 mod terraform;
 pub mod users;
+mod views;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -269,7 +271,12 @@ impl ServerHandler for RiftServer {
         request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        self.terraform_resources(request)
+        let first_page = request.as_ref().is_none_or(|r| r.cursor.is_none());
+        let mut result = self.terraform_resources(request)?;
+        if first_page {
+            result.resources.extend(views::app_resources());
+        }
+        Ok(result)
     }
 
     async fn list_resource_templates(
@@ -277,7 +284,11 @@ impl ServerHandler for RiftServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        Ok(terraform::terraform_templates())
+        let mut templates = terraform::terraform_templates();
+        templates
+            .resource_templates
+            .extend(views::diagram_templates());
+        Ok(templates)
     }
 
     async fn read_resource(
@@ -296,6 +307,9 @@ impl ServerHandler for RiftServer {
                 format!("{found}; rift serves {}", terraform::URI_TEMPLATE),
                 None,
             ));
+        }
+        if let Some(view) = self.read_view(&request.uri) {
+            return view.map(Into::into);
         }
         self.read_terraform(&request.uri).map(Into::into)
     }

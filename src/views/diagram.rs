@@ -78,6 +78,10 @@ impl Diagram {
         }
     }
 
+    fn crosses_clouds(&self, from: usize, to: usize) -> bool {
+        self.nodes[from].provider != self.nodes[to].provider
+    }
+
     /// The SVG document.
     pub fn svg(&self) -> String {
         let layout = Layout::of(self);
@@ -123,17 +127,45 @@ impl Diagram {
                 );
             }
         }
+        // One label per pair of sites: the link between two clouds, however many arrows cross it.
+        let mut labelled = std::collections::BTreeSet::new();
         for (from, to) in &layout.edges {
             let (a, b) = (&layout.boxes[from], &layout.boxes[to]);
-            let _ = write!(
-                svg,
-                r##"<line class="edge" data-from="{}" data-to="{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#555" marker-end="url(#arrow)"/>"##,
-                escape(&self.nodes[*from].name),
-                escape(&self.nodes[*to].name),
+            let (x1, y1, x2, y2) = (
                 a.0 + NODE_WIDTH / 2,
                 a.1 + NODE_HEIGHT,
                 b.0 + NODE_WIDTH / 2,
-                b.1
+                b.1,
+            );
+            if self.crosses_clouds(*from, *to) {
+                // Traffic between clouds is billed per GB by the sender: the one link worth labelling.
+                let (fa, fb) = (&self.nodes[*from], &self.nodes[*to]);
+                let sites = (
+                    (fa.provider, fa.region.clone()),
+                    (fb.provider, fb.region.clone()),
+                );
+                let label = if labelled.insert(sites) {
+                    format!(
+                        r##"<text x="{}" y="{}" fill="#b42318" text-anchor="middle">{CROSS_CLOUD_LABEL}</text>"##,
+                        (x1 + x2) / 2,
+                        (y1 + y2) / 2 - 6,
+                    )
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    svg,
+                    r##"<g class="edge cross-cloud" data-from="{}" data-to="{}"><line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#b42318" stroke-width="2" stroke-dasharray="8 4" marker-end="url(#arrow)"/>{label}</g>"##,
+                    escape(&fa.name),
+                    escape(&fb.name),
+                );
+                continue;
+            }
+            let _ = write!(
+                svg,
+                r##"<line class="edge" data-from="{}" data-to="{}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#555" marker-end="url(#arrow)"/>"##,
+                escape(&self.nodes[*from].name),
+                escape(&self.nodes[*to].name),
             );
         }
         for (index, (x, y)) in &layout.boxes {
@@ -161,6 +193,47 @@ impl Diagram {
         svg
     }
 
+    /// A few lines of text saying what the picture shows, for hosts (and people) that do not see images: the
+    /// total, then one line per cloud and region with its resources.
+    pub fn summary(&self) -> String {
+        let layout = Layout::of(self);
+        let total: Micros = self.nodes.iter().filter_map(|n| n.monthly_cost).sum();
+        let mut text = format!(
+            "{}: {} resources, {total}/month\n",
+            self.title,
+            self.nodes.len()
+        );
+        for column in &layout.columns {
+            let members: Vec<String> = column
+                .network
+                .iter()
+                .chain(column.members.iter())
+                .map(|i| {
+                    let node = &self.nodes[*i];
+                    format!(
+                        "{} ({}, {})",
+                        node.name,
+                        kind_and_size(node),
+                        cost_and_state(node)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                text,
+                "{} {}: {}",
+                column.provider,
+                column.region,
+                members.join("; ")
+            );
+        }
+        text
+    }
+
+    /// The SVG rendered as a PNG (for hosts that show images but not SVG).
+    pub fn png(&self) -> Result<super::Png, super::PngError> {
+        super::png::render(&self.svg())
+    }
+
     /// Mermaid flowchart text: a subgraph per cloud and region, nodes with the same labels, the same arrows.
     pub fn mermaid(&self) -> String {
         let layout = Layout::of(self);
@@ -185,12 +258,18 @@ impl Diagram {
             text.push_str("  end\n");
         }
         for (from, to) in &layout.edges {
-            let _ = writeln!(text, "  n{from} --> n{to}");
+            if self.crosses_clouds(*from, *to) {
+                let _ = writeln!(text, "  n{from} -. \"{CROSS_CLOUD_LABEL}\" .-> n{to}");
+            } else {
+                let _ = writeln!(text, "  n{from} --> n{to}");
+            }
         }
         text
     }
 }
 
+/// What a dependency between clouds costs is traffic, priced per GB (estimate_cost with usage says how much).
+const CROSS_CLOUD_LABEL: &str = "cross-cloud · transfer per GB";
 const MARGIN: u32 = 16;
 const TOP: u32 = 40;
 const COLUMN_WIDTH: u32 = 520;
@@ -404,11 +483,86 @@ mod tests {
             svg.matches(r#"class="edge""#).count() > 0,
             "no dependency drawn"
         );
+        // The database on AWS serves the web servers on DigitalOcean: one labelled link per pair.
+        let crossing = plan
+            .resources
+            .iter()
+            .flat_map(|r| r.depends_on.iter().map(move |d| (r, d)))
+            .filter(|(r, d)| {
+                plan.resources.iter().any(|other| {
+                    &&other.name == d
+                        && other.provider != r.provider
+                        && other.kind != ResourceKind::Network
+                        && r.kind != ResourceKind::Network
+                })
+            })
+            .count();
+        assert!(crossing > 0, "the example has a cross-cloud dependency");
+        assert_eq!(svg.matches(r#"class="edge cross-cloud""#).count(), crossing);
+        assert_eq!(
+            svg.matches(CROSS_CLOUD_LABEL).count(),
+            1,
+            "one label per link"
+        );
+
+        let summary = diagram.summary();
+        assert!(
+            summary.contains(&format!("{} resources", plan.resources.len())),
+            "{summary}"
+        );
+        assert_eq!(summary.lines().count(), 3, "{summary}");
 
         let mermaid = diagram.mermaid();
         assert!(mermaid.starts_with("flowchart TB\n"));
         assert_eq!(mermaid.matches("  subgraph ").count(), 2);
         assert_eq!(mermaid.matches("\"]\n").count() - 2, plan.resources.len());
+        assert_eq!(mermaid.matches(" .-> ").count(), crossing);
+    }
+
+    #[test]
+    fn the_png_has_the_svgs_size_and_readable_labels() {
+        let plan = plan();
+        let diagram = Diagram::of_plan(&plan, &BTreeMap::new());
+        let svg = diagram.svg();
+        let png = diagram.png().unwrap();
+        let decoded = resvg::tiny_skia::Pixmap::decode_png(&png.bytes).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (png.width, png.height));
+        let width = svg
+            .split("width=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert_eq!(png.width.to_string(), width);
+        // The labels are drawn with the embedded font: the same picture without its text has far fewer dark
+        // pixels (every node has three lines of text).
+        let unlabelled = {
+            let mut bare = String::new();
+            let mut rest = svg.as_str();
+            while let Some(start) = rest.find("<text") {
+                bare.push_str(&rest[..start]);
+                let end = rest[start..].find("</text>").unwrap() + start + "</text>".len();
+                rest = &rest[end..];
+            }
+            bare.push_str(rest);
+            super::super::png::render(&bare).unwrap()
+        };
+        let dark = |bytes: &[u8]| {
+            let pixmap = resvg::tiny_skia::Pixmap::decode_png(bytes).unwrap();
+            pixmap
+                .pixels()
+                .iter()
+                .filter(|p| u32::from(p.red()) + u32::from(p.green()) + u32::from(p.blue()) < 300)
+                .count()
+        };
+        let (labelled, bare) = (dark(&png.bytes), dark(&unlabelled.bytes));
+        assert!(
+            labelled > bare + 200 * plan.resources.len(),
+            "labels add {} dark pixels for {} resources",
+            labelled - bare,
+            plan.resources.len()
+        );
     }
 
     #[test]
