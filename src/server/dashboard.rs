@@ -267,7 +267,7 @@ async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     };
     let diagram = match super::views::project_diagram(&state, &view.project.id) {
         Ok(diagram) => diagram.svg(),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, None, &e),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, None, &e.to_string()),
     };
     let p = &view.project;
     let regions: serde_json::Map<String, Value> = Provider::ALL

@@ -99,8 +99,8 @@ impl RiftServer {
         Parameters(Args(args)): Parameters<Args<ShowProjectArgs>>,
     ) -> Result<CallToolResult, ToolError> {
         let diagram = match (args.project_id, args.plan_id) {
-            (Some(id), None) => self.project_diagram(&id)?,
-            (None, Some(id)) => self.plan_diagram(&id)?,
+            (Some(id), None) => project_diagram(&self.state, &id)?,
+            (None, Some(id)) => plan_diagram(&self.state, &id)?,
             _ => {
                 return Err(ToolError::new(
                     "give exactly one of project_id (from list_projects) and plan_id (from plan_deployment)",
@@ -169,14 +169,6 @@ impl RiftServer {
 }
 
 impl RiftServer {
-    fn project_diagram(&self, id: &str) -> Result<Diagram, ToolError> {
-        project_diagram(&self.state, id).map_err(ToolError::new)
-    }
-
-    fn plan_diagram(&self, id: &str) -> Result<Diagram, ToolError> {
-        plan_diagram(&self.state, id).map_err(ToolError::new)
-    }
-
     /// A diagram or MCP App resource, or None when `uri` is not one (another reader's, or unknown).
     pub(super) fn read_view(&self, uri: &str) -> Option<Result<ReadResourceResult, ErrorData>> {
         if let Some(html) = app_page(uri) {
@@ -196,7 +188,7 @@ impl RiftServer {
         };
         let diagram = match diagram {
             Ok(diagram) => diagram,
-            Err(e) => return Some(Err(ErrorData::resource_not_found(e, None))),
+            Err(e) => return Some(Err(ErrorData::resource_not_found(e.to_string(), None))),
         };
         let contents = match format {
             "svg" => ResourceContents::text(diagram.svg(), uri).with_mime_type("image/svg+xml"),
@@ -241,19 +233,20 @@ pub(super) fn evaluate_form(
     Ok(form::FormResult { answer, plan_id })
 }
 
-pub(super) fn project_diagram(state: &super::AppState, id: &str) -> Result<Diagram, String> {
+pub(super) fn project_diagram(state: &super::AppState, id: &str) -> Result<Diagram, ToolError> {
     let resources = state
         .changes
         .projects()
         .resources(id, None)
-        .map_err(|e| format!("project_id: {e}"))?;
+        .map_err(|e| ToolError::new(format!("project_id: {e}")))?;
     Ok(Diagram::of_project(id, &resources))
 }
 
-pub(super) fn plan_diagram(state: &super::AppState, id: &str) -> Result<Diagram, String> {
-    let plan = state.plans.get(id).map_err(|e| e.to_string())?;
-    let prices = state.prices.current().map_err(|e| e.to_string())?;
-    let costs = crate::engine::monthly_costs(&plan, &prices).map_err(|e| e.to_string())?;
+pub(super) fn plan_diagram(state: &super::AppState, id: &str) -> Result<Diagram, ToolError> {
+    let plan = state.plans.get(id)?;
+    let prices = state.prices.current()?;
+    let costs = crate::engine::monthly_costs(&plan, &prices)
+        .map_err(|e| ToolError::new(format!("plan_id: {e}")))?;
     Ok(Diagram::of_plan(&plan, &costs))
 }
 
