@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::users::UserTokens;
+use super::users::{UserTokens, constant_time_eq};
 use crate::model::Provider;
 use crate::views::pages;
 
@@ -74,7 +74,7 @@ impl Access {
     fn accepts(&self, given: &str) -> bool {
         self.token
             .as_ref()
-            .is_some_and(|token| super::http::constant_time_eq(given.as_bytes(), token.as_bytes()))
+            .is_some_and(|token| constant_time_eq(given.as_bytes(), token.as_bytes()))
             || self
                 .users
                 .as_ref()
@@ -137,8 +137,7 @@ impl Access {
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .any(|(name, value)| {
-                name == SESSION_COOKIE
-                    && super::http::constant_time_eq(value.as_bytes(), session.as_bytes())
+                name == SESSION_COOKIE && constant_time_eq(value.as_bytes(), session.as_bytes())
             })
     }
 }

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use super::sessions::CappedSessions;
-use super::users::{HttpUser, UserTokens};
+use super::users::{HttpUser, UserTokens, constant_time_eq};
 use super::{AppState, RiftServer};
 
 /// Host names a loopback server always answers to (with its port).
@@ -373,14 +373,6 @@ async fn require_token(State(auth): State<Auth>, mut request: Request, next: Nex
          token from the tokens file\n",
     )
         .into_response()
-}
-
-/// Compares without stopping at the first difference, so timing does not reveal how much of a guess was right.
-pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

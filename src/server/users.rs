@@ -138,6 +138,14 @@ fn unhex32(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// Compares without stopping at the first difference, so timing does not reveal how much of a guess was right.
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ mod activity;
 mod approvals;
 mod changes;
 mod db;
+mod error;
 mod plans;
 mod postgres;
 mod projects;

@@ -2,7 +2,7 @@
 //! runs one statement with typed arguments and returns rows of plain values. Statements use SQLite's numbered
 //! placeholders (`?1`); the PostgreSQL backend rewrites them to `$1`.
 
-use super::db::StoreError;
+use super::error::StoreError;
 
 /// An argument of a statement. Nulls carry their type: PostgreSQL checks each argument against the type it
 /// inferred for the placeholder.
