@@ -2,7 +2,7 @@
 //! keep working (with a warning in the log) when the state file cannot be written, and every stored plan —
 //! including those of earlier processes — readable and listed newest first.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use crate::model::Plan;
@@ -31,7 +31,14 @@ pub struct PlanPage {
 #[derive(Debug, Clone)]
 pub struct Plans {
     store: Store,
-    recent: Arc<RwLock<VecDeque<(PlanKey, Plan)>>>,
+    recent: Arc<RwLock<Recent>>,
+}
+
+/// This process's plans by id, and their keys oldest first (which one to forget when full).
+#[derive(Debug, Default)]
+struct Recent {
+    plans: HashMap<String, (PlanKey, Plan)>,
+    order: VecDeque<String>,
 }
 
 impl Plans {
@@ -49,7 +56,7 @@ impl Plans {
         let Ok(mut recent) = self.recent.write() else {
             return;
         };
-        if let Some(entry) = recent.iter_mut().find(|(_, p)| p.plan_id == plan.plan_id) {
+        if let Some(entry) = recent.plans.get_mut(&plan.plan_id) {
             entry.1 = plan;
             return;
         }
@@ -57,20 +64,23 @@ impl Plans {
             created_at: now(),
             id: plan.plan_id.clone(),
         };
-        recent.push_back((key, plan));
-        while recent.len() > CAPACITY {
-            recent.pop_front();
+        recent.order.push_back(key.id.clone());
+        recent.plans.insert(key.id.clone(), (key, plan));
+        while recent.order.len() > CAPACITY {
+            if let Some(oldest) = recent.order.pop_front() {
+                recent.plans.remove(&oldest);
+            }
         }
     }
 
     /// A plan made earlier by `plan_deployment` (or another tool that plans), by id.
     pub fn get(&self, id: &str) -> Result<Plan, PlansError> {
-        if let Some(plan) = self.recent.read().ok().and_then(|recent| {
-            recent
-                .iter()
-                .find(|(_, p)| p.plan_id == id)
-                .map(|(_, p)| p.clone())
-        }) {
+        if let Some(plan) = self
+            .recent
+            .read()
+            .ok()
+            .and_then(|recent| recent.plans.get(id).map(|(_, p)| p.clone()))
+        {
             return Ok(plan);
         }
         match self.store.plan(id) {
@@ -122,7 +132,8 @@ impl Plans {
             return Vec::new();
         };
         let mut keys: Vec<PlanKey> = recent
-            .iter()
+            .plans
+            .values()
             .map(|(k, _)| k.clone())
             .filter(|k| after.is_none_or(|a| k < a))
             .collect();

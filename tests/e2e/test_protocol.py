@@ -141,9 +141,8 @@ async def test_unknown_argument_fields_are_rejected(client: Client, tool: str, a
 # ---------------------------------------------------------------------------
 
 
-def test_stdio_answers_every_line_it_cannot_read(rift: str) -> None:
-    """A non-JSON line, invalid UTF-8 and arguments nested 5,000 deep each get a -32700 reply (id null, or the id
-    when it can be read) and a warning in the log, and the session goes on: the next request is answered."""
+def spawn_initialized(rift: str) -> subprocess.Popen[bytes]:
+    """`rift serve` over raw stdio pipes, with the initialize request already written."""
     proc = subprocess.Popen(
         [rift, "serve"],
         stdin=subprocess.PIPE,
@@ -151,10 +150,18 @@ def test_stdio_answers_every_line_it_cannot_read(rift: str) -> None:
         stderr=subprocess.PIPE,
         env=server_env(),
     )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(INITIALIZE_REQUEST).encode() + b"\n")
+    proc.stdin.flush()
+    return proc
+
+
+def test_stdio_answers_every_line_it_cannot_read(rift: str) -> None:
+    """A non-JSON line, invalid UTF-8 and arguments nested 5,000 deep each get a -32700 reply (id null, or the id
+    when it can be read) and a warning in the log, and the session goes on: the next request is answered."""
+    proc = spawn_initialized(rift)
     try:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps(INITIALIZE_REQUEST).encode() + b"\n")
-        proc.stdin.flush()
         assert json.loads(proc.stdout.readline()).get("id") == 1
         proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
         deep = "[" * 5000 + "]" * 5000
@@ -185,17 +192,9 @@ def test_stdio_answers_every_line_it_cannot_read(rift: str) -> None:
 
 
 def test_stdio_exits_cleanly_when_stdin_closes(rift: str) -> None:
-    proc = subprocess.Popen(
-        [rift, "serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=server_env(),
-    )
+    proc = spawn_initialized(rift)
     try:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps(INITIALIZE_REQUEST).encode() + b"\n")
-        proc.stdin.flush()
         reply = json.loads(proc.stdout.readline())
         assert reply.get("id") == 1 and reply["result"]["serverInfo"]["name"] == "rift", reply
         proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
