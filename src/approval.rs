@@ -51,10 +51,10 @@ pub enum ApprovalError {
     )]
     Expired { expired_at: String, ttl_s: u64 },
     #[error(
-        "approval_token: already used at {used_at}; a token approves one execution: call without \
+        "approval_token: already used at {used_at}{by}; a token approves one execution: call without \
          approval_token to preview again"
     )]
-    Reused { used_at: String },
+    Reused { used_at: String, by: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -83,13 +83,15 @@ impl Approvals {
         self.ttl_s
     }
 
-    /// A token for `tool` with these normalized arguments in this project.
+    /// A token for `tool` with these normalized arguments in this project, issued to `who` (the user and
+    /// client asking, as the activity log names them).
     pub fn issue(
         &self,
         tool: &str,
         project_id: &str,
         request_hash: &str,
         now: i64,
+        who: Option<&str>,
     ) -> Result<Issued, ApprovalError> {
         let key = self.store.approval_key()?;
         let mut nonce = [0u8; 16];
@@ -110,6 +112,8 @@ impl Approvals {
             created_at: now,
             expires_at,
             used_at: None,
+            issued_to: who.map(str::to_string),
+            used_by: None,
         })?;
         Ok(Issued {
             token,
@@ -125,6 +129,7 @@ impl Approvals {
         project_id: &str,
         request_hash: &str,
         now: i64,
+        who: Option<&str>,
     ) -> Result<(), ApprovalError> {
         let (expires_at, nonce, mac) = parse(token).ok_or(ApprovalError::Malformed)?;
         let hash = token_hash(token);
@@ -146,6 +151,10 @@ impl Approvals {
         if let Some(used) = row.used_at {
             return Err(ApprovalError::Reused {
                 used_at: rfc3339(used),
+                by: row
+                    .used_by
+                    .map(|who| format!(" by {who}"))
+                    .unwrap_or_default(),
             });
         }
         if row.request_hash != request_hash {
@@ -165,9 +174,10 @@ impl Approvals {
                 ttl_s: self.ttl_s,
             });
         }
-        if !self.store.use_approval(&hash, now)? {
+        if !self.store.use_approval(&hash, now, who)? {
             return Err(ApprovalError::Reused {
                 used_at: rfc3339(now),
+                by: " by a concurrent call".to_string(),
             });
         }
         Ok(())
@@ -309,14 +319,53 @@ mod tests {
             "apply_plan",
             &json!({"project_id": "shop", "plan_id": "plan-1"}),
         );
-        let issued = a.issue("apply_plan", "shop", &hash, NOW).unwrap();
+        let issued = a.issue("apply_plan", "shop", &hash, NOW, None).unwrap();
         assert_eq!(issued.expires_at, NOW + 600);
-        a.redeem(&issued.token, "apply_plan", "shop", &hash, NOW + 5)
+        a.redeem(&issued.token, "apply_plan", "shop", &hash, NOW + 5, None)
             .unwrap();
-        let replay = a.redeem(&issued.token, "apply_plan", "shop", &hash, NOW + 6);
+        let replay = a.redeem(&issued.token, "apply_plan", "shop", &hash, NOW + 6, None);
         assert!(
             matches!(replay, Err(ApprovalError::Reused { .. })),
             "{replay:?}"
+        );
+    }
+
+    #[test]
+    fn who_asked_and_who_spent_the_token_are_recorded() {
+        let a = approvals("who");
+        let hash = request_hash("apply_plan", &json!({"project_id": "shop"}));
+        let issued = a
+            .issue("apply_plan", "shop", &hash, NOW, Some("alice (inspector)"))
+            .unwrap();
+        a.redeem(
+            &issued.token,
+            "apply_plan",
+            "shop",
+            &hash,
+            NOW + 1,
+            Some("bob (claude-ai)"),
+        )
+        .unwrap();
+        let row = a
+            .store
+            .approval(&token_hash(&issued.token))
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.issued_to.as_deref(), Some("alice (inspector)"));
+        assert_eq!(row.used_by.as_deref(), Some("bob (claude-ai)"));
+        let replay = a
+            .redeem(
+                &issued.token,
+                "apply_plan",
+                "shop",
+                &hash,
+                NOW + 2,
+                Some("carol"),
+            )
+            .unwrap_err();
+        assert!(
+            replay.to_string().contains("by bob (claude-ai)"),
+            "{replay}"
         );
     }
 
@@ -346,28 +395,28 @@ mod tests {
         );
 
         let a = approvals("binding");
-        let issued = a.issue("apply_plan", "shop", &h1, NOW).unwrap();
+        let issued = a.issue("apply_plan", "shop", &h1, NOW, None).unwrap();
         let err = a
-            .redeem(&issued.token, "apply_plan", "shop", &other, NOW)
+            .redeem(&issued.token, "apply_plan", "shop", &other, NOW, None)
             .unwrap_err();
         assert!(matches!(err, ApprovalError::DifferentRequest), "{err:?}");
         let err = a
-            .redeem(&issued.token, "apply_plan", "blog", &h1, NOW)
+            .redeem(&issued.token, "apply_plan", "blog", &h1, NOW, None)
             .unwrap_err();
         assert!(
             err.to_string().contains("issued for project \"shop\""),
             "{err}"
         );
         let err = a
-            .redeem(&issued.token, "delete_resource", "shop", &h1, NOW)
+            .redeem(&issued.token, "delete_resource", "shop", &h1, NOW, None)
             .unwrap_err();
         assert!(matches!(err, ApprovalError::OtherTool { .. }), "{err:?}");
         // None of the refusals used the token up.
-        a.redeem(&issued.token, "apply_plan", "shop", &h1, NOW)
+        a.redeem(&issued.token, "apply_plan", "shop", &h1, NOW, None)
             .unwrap();
         // Replayed, even with what the request resolves to changed since, it is refused as used.
         let err = a
-            .redeem(&issued.token, "apply_plan", "shop", &other, NOW + 5)
+            .redeem(&issued.token, "apply_plan", "shop", &other, NOW + 5, None)
             .unwrap_err();
         assert!(
             matches!(err, ApprovalError::Reused { .. })
@@ -380,14 +429,16 @@ mod tests {
     fn tampered_expired_and_foreign_tokens_are_refused() {
         let a = approvals("tamper");
         let hash = request_hash("create_instance", &json!({"name": "web"}));
-        let issued = a.issue("create_instance", "shop", &hash, NOW).unwrap();
+        let issued = a
+            .issue("create_instance", "shop", &hash, NOW, None)
+            .unwrap();
 
         // A changed mac is not a token this store issued; a forged row with a changed expiry fails the mac.
         let mut forged = issued.token.clone();
         let last = forged.pop().unwrap();
         forged.push(if last == '0' { '1' } else { '0' });
         let err = a
-            .redeem(&forged, "create_instance", "shop", &hash, NOW)
+            .redeem(&forged, "create_instance", "shop", &hash, NOW, None)
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Unknown), "{err:?}");
         let stretched = issued.token.replacen(
@@ -405,29 +456,47 @@ mod tests {
                 created_at: NOW,
                 expires_at: (NOW + 60_000) * 1000,
                 used_at: None,
+                issued_to: None,
+                used_by: None,
             })
             .unwrap();
         let err = a
-            .redeem(&stretched, "create_instance", "shop", &hash, NOW + 1000)
+            .redeem(
+                &stretched,
+                "create_instance",
+                "shop",
+                &hash,
+                NOW + 1000,
+                None,
+            )
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Tampered), "{err:?}");
 
         let err = a
-            .redeem("yes-approved", "create_instance", "shop", &hash, NOW)
+            .redeem("yes-approved", "create_instance", "shop", &hash, NOW, None)
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Malformed), "{err:?}");
 
         let err = a
-            .redeem(&issued.token, "create_instance", "shop", &hash, NOW + 601)
+            .redeem(
+                &issued.token,
+                "create_instance",
+                "shop",
+                &hash,
+                NOW + 601,
+                None,
+            )
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Expired { .. }), "{err:?}");
         assert!(err.to_string().contains("preview again"));
 
         // A token from another store (another key) is unknown here.
         let b = approvals("tamper-other");
-        let theirs = b.issue("create_instance", "shop", &hash, NOW).unwrap();
+        let theirs = b
+            .issue("create_instance", "shop", &hash, NOW, None)
+            .unwrap();
         let err = a
-            .redeem(&theirs.token, "create_instance", "shop", &hash, NOW)
+            .redeem(&theirs.token, "create_instance", "shop", &hash, NOW, None)
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Unknown), "{err:?}");
     }
@@ -441,7 +510,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let issued = a
-            .issue("create_instance", "shop", &hash, crate::store::now())
+            .issue("create_instance", "shop", &hash, crate::store::now(), None)
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1300));
         let err = a
@@ -451,12 +520,13 @@ mod tests {
                 "shop",
                 &hash,
                 crate::store::now(),
+                None,
             )
             .unwrap_err();
         assert!(matches!(err, ApprovalError::Expired { .. }), "{err:?}");
 
         let issued = a
-            .issue("create_instance", "shop", &hash, crate::store::now())
+            .issue("create_instance", "shop", &hash, crate::store::now(), None)
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
         a.redeem(
@@ -465,6 +535,7 @@ mod tests {
             "shop",
             &hash,
             crate::store::now(),
+            None,
         )
         .unwrap();
     }
@@ -472,7 +543,7 @@ mod tests {
     #[test]
     fn tokens_are_not_mistaken_for_secrets() {
         let a = approvals("not-secret");
-        let issued = a.issue("apply_plan", "shop", "h", NOW).unwrap();
+        let issued = a.issue("apply_plan", "shop", "h", NOW, None).unwrap();
         assert_eq!(crate::config::secret_kind(&issued.token), None);
     }
 }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Action, ChangeError, Changes, Proposal, Work};
 use crate::approval::Issued;
 use crate::cloud::{DeleteOutcome, Progress};
-use crate::engine::{self, ApplyReport};
+use crate::engine::{self, ApplyReport, ProjectHold};
 use crate::pricing::Micros;
 use crate::store::{ChangeRecord, ChangeState, now};
 
@@ -129,6 +129,7 @@ impl Changes {
             &proposal.project.id,
             &proposal.binding,
             now(),
+            proposal.client.as_deref(),
         )?;
         let detail = format!("{}; {}", names(proposal), proposal.policy);
         self.log(proposal, "preview", "allowed", &detail);
@@ -158,6 +159,13 @@ impl Changes {
                 cost_delta: Micros::ZERO,
             });
         }
+        let hold = match self.hold(&proposal, wait).await {
+            Ok(hold) => hold,
+            Err(e) => {
+                self.log(&proposal, "execute", "refused", &e.to_string());
+                return Err(e);
+            }
+        };
         let approved_by = match approval {
             Approval::Token(token) => {
                 if let Err(e) = self.approvals.redeem(
@@ -166,6 +174,7 @@ impl Changes {
                     &proposal.project.id,
                     &proposal.binding,
                     now(),
+                    proposal.client.as_deref(),
                 ) {
                     self.log(&proposal, "execute", "refused", &e.to_string());
                     return Err(e.into());
@@ -193,10 +202,11 @@ impl Changes {
         if let Ok(mut running) = self.running.lock() {
             running.insert(id.clone(), cancel.clone());
         }
-        let task = tokio::spawn(
-            self.clone()
-                .run(id.clone(), proposal.clone(), reporter, cancel),
-        );
+        let task =
+            tokio::spawn(
+                self.clone()
+                    .run(id.clone(), proposal.clone(), hold, reporter, cancel),
+            );
         match tokio::time::timeout(wait, task).await {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(join)) => Err(ChangeError::Failed(format!(
@@ -213,6 +223,32 @@ impl Changes {
                 steps: proposal.lines(),
                 cost_delta: Micros::ZERO,
             }),
+        }
+    }
+
+    /// The project's change lock, waited for up to `wait` while this process runs another change on it.
+    async fn hold(&self, proposal: &Proposal, wait: Duration) -> Result<ProjectHold, ChangeError> {
+        let project_id = &proposal.project.id;
+        match tokio::time::timeout(wait, self.engine.hold(project_id)).await {
+            Ok(held) => Ok(held?),
+            Err(_) => {
+                let running: Vec<String> = self
+                    .store
+                    .running_changes()?
+                    .into_iter()
+                    .filter(|c| c.project_id == *project_id)
+                    .map(|c| format!("{} ({})", c.change_id, c.tool))
+                    .collect();
+                Err(ChangeError::Conflict(format!(
+                    "project {project_id} is being changed by {}; one change runs per project at a time: wait \
+                     for it to finish (get_change), then call again with the same approval token",
+                    if running.is_empty() {
+                        "another change of this rift process".to_string()
+                    } else {
+                        running.join(", ")
+                    }
+                )))
+            }
         }
     }
 
@@ -295,6 +331,7 @@ impl Changes {
         self,
         id: String,
         proposal: Proposal,
+        hold: ProjectHold,
         reporter: Option<Reporter>,
         cancel: CancellationToken,
     ) -> Outcome {
@@ -323,7 +360,9 @@ impl Changes {
                 }
             })
         };
-        let (state, steps, message, cost_delta) = self.work(&proposal, recording, cancel).await;
+        let (state, steps, message, cost_delta) =
+            self.work(&proposal, &hold, recording, cancel).await;
+        drop(hold);
         heartbeat.abort();
         if let Ok(mut running) = self.running.lock() {
             running.remove(&id);
@@ -369,6 +408,7 @@ impl Changes {
     async fn work(
         &self,
         proposal: &Proposal,
+        hold: &ProjectHold,
         reporter: Reporter,
         cancel: CancellationToken,
     ) -> (ChangeState, Vec<String>, String, Micros) {
@@ -381,7 +421,7 @@ impl Changes {
             Work::Create { plan, costs } => {
                 match self
                     .engine
-                    .apply(project, plan, costs, Some(reporter), cancel)
+                    .apply(project, plan, costs, hold, Some(reporter), cancel)
                     .await
                 {
                     Ok(report) => applied(&report),
@@ -400,7 +440,17 @@ impl Changes {
                 cost,
             } => match self
                 .engine
-                .resize(project, resource, planned, to, cost.dollars(), &progress)
+                .resize(
+                    project,
+                    resource,
+                    engine::Resizing {
+                        planned,
+                        to,
+                        monthly_cost: cost.dollars(),
+                    },
+                    hold,
+                    &progress,
+                )
                 .await
             {
                 Ok(record) => {
@@ -428,7 +478,7 @@ impl Changes {
             },
             Work::Delete { resource } => {
                 let cloud_id = resource.cloud_id.clone().unwrap_or_default();
-                match self.engine.delete(project, resource, &progress).await {
+                match self.engine.delete(project, resource, hold, &progress).await {
                     Ok(outcome) => {
                         let line = match outcome {
                             DeleteOutcome::Deleted => {

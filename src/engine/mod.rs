@@ -24,7 +24,7 @@ use crate::cloud::{
     ResourceRecord, TokenRef,
 };
 use crate::model::{Plan, PlannedResource, Project, Provider};
-use crate::store::{Store, StoreError, StoredResource};
+use crate::store::{ProjectLock, Store, StoreError, StoredResource};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -110,6 +110,34 @@ pub struct Engine {
     applying: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
+/// Proof that this process holds a project's change lock (see [`Engine::hold`]); released when dropped.
+#[derive(Debug)]
+pub struct ProjectHold {
+    project_id: String,
+    _across_replicas: ProjectLock,
+    _in_process: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl ProjectHold {
+    fn check(&self, project_id: &str) -> Result<(), EngineError> {
+        if self.project_id == project_id {
+            return Ok(());
+        }
+        Err(EngineError::Invalid(format!(
+            "the change lock held is {}'s, not {project_id}'s",
+            self.project_id
+        )))
+    }
+}
+
+/// What a resize makes of a resource: its new plan, the cloud's new size, and the monthly cost at that size.
+#[derive(Debug, Clone, Copy)]
+pub struct Resizing<'a> {
+    pub planned: &'a PlannedResource,
+    pub to: &'a NewSize,
+    pub monthly_cost: f64,
+}
+
 /// A resource's fate inside one apply.
 enum Outcome {
     Done { record: ResourceRecord, made: Made },
@@ -143,12 +171,11 @@ impl Engine {
         project: &Project,
         plan: &Plan,
         costs: &BTreeMap<String, f64>,
+        hold: &ProjectHold,
         reporter: Option<Reporter>,
         cancel: CancellationToken,
     ) -> Result<ApplyReport, EngineError> {
-        let lock = self.project_lock(&project.id)?;
-        let _one_change_per_project = lock.lock().await;
-        let _across_replicas = self.store.lock_project(&project.id)?;
+        hold.check(&project.id)?;
         let total = u32::try_from(plan.resources.len()).unwrap_or(u32::MAX);
         let done_count = Arc::new(AtomicU32::new(0));
         let report_progress = |message: String| {
@@ -342,19 +369,22 @@ impl Engine {
     }
 
     /// Resizes a created resource: recorded as pending before the cloud call, the new record and plan (priced at
-    /// `monthly_cost`) after. On failure the pending mark is cleared and the error kept on the resource.
+    /// the resize's `monthly_cost`) after. On failure the pending mark is cleared and the error kept on the
+    /// resource.
     pub async fn resize(
         &self,
         project: &Project,
         resource: &StoredResource,
-        planned: &PlannedResource,
-        to: &NewSize,
-        monthly_cost: f64,
+        resize: Resizing<'_>,
+        hold: &ProjectHold,
         progress: &Progress,
     ) -> Result<ResourceRecord, EngineError> {
-        let lock = self.project_lock(&project.id)?;
-        let _one_change_per_project = lock.lock().await;
-        let _across_replicas = self.store.lock_project(&project.id)?;
+        hold.check(&project.id)?;
+        let Resizing {
+            planned,
+            to,
+            monthly_cost,
+        } = resize;
         let cloud_id = created_id(resource)?;
         let target = match to {
             NewSize::Slug(slug) => format!("resize to {slug}"),
@@ -389,11 +419,10 @@ impl Engine {
         &self,
         project: &Project,
         resource: &StoredResource,
+        hold: &ProjectHold,
         progress: &Progress,
     ) -> Result<DeleteOutcome, EngineError> {
-        let lock = self.project_lock(&project.id)?;
-        let _one_change_per_project = lock.lock().await;
-        let _across_replicas = self.store.lock_project(&project.id)?;
+        hold.check(&project.id)?;
         let cloud_id = created_id(resource)?;
         self.store
             .set_pending(&project.id, &resource.name, Some("delete"))?;
@@ -415,16 +444,23 @@ impl Engine {
     }
 
     /// One change per project at a time: two concurrent changes would race their lookups-before-create in the
-    /// cloud (DigitalOcean has no idempotency keys) or resize what the other deletes. This lock orders the
-    /// changes of this process; [`Store::lock_project`] (taken after it) refuses those of other replicas.
-    fn project_lock(&self, project_id: &str) -> Result<Arc<tokio::sync::Mutex<()>>, EngineError> {
-        Ok(self
+    /// cloud (DigitalOcean has no idempotency keys) or resize what the other deletes. Waits for this process's
+    /// other change on the project, then takes [`Store::lock_project`], which refuses while another replica
+    /// changes it. Taken before an approval is spent, so a busy project costs the caller nothing.
+    pub async fn hold(&self, project_id: &str) -> Result<ProjectHold, EngineError> {
+        let local = self
             .applying
             .lock()
             .map_err(|_| EngineError::Invalid("the project lock is poisoned".to_string()))?
             .entry(project_id.to_string())
             .or_default()
-            .clone())
+            .clone();
+        let local = local.lock_owned().await;
+        Ok(ProjectHold {
+            project_id: project_id.to_string(),
+            _across_replicas: self.store.lock_project(project_id)?,
+            _in_process: local,
+        })
     }
 
     async fn client(

@@ -57,11 +57,13 @@ fn buckets(n: usize) -> Plan {
 }
 
 async fn apply(engine: &Engine, project: &Project, plan: &Plan) -> ApplyReport {
+    let hold = engine.hold(&project.id).await.unwrap();
     engine
         .apply(
             project,
             plan,
             &BTreeMap::new(),
+            &hold,
             None,
             CancellationToken::new(),
         )
@@ -198,8 +200,9 @@ async fn cancellation_starts_nothing_new_and_says_so() {
     let engine = Engine::new(store.clone(), cloud.clouds(), DEFAULT_APPLY_CONCURRENCY);
     let cancel = CancellationToken::new();
     cancel.cancel();
+    let hold = engine.hold(&project.id).await.unwrap();
     let report = engine
-        .apply(&project, &buckets(3), &BTreeMap::new(), None, cancel)
+        .apply(&project, &buckets(3), &BTreeMap::new(), &hold, None, cancel)
         .await
         .unwrap();
     assert!(report.cancelled);
@@ -218,11 +221,13 @@ async fn progress_counts_up_to_the_total() {
     let sink = seen.clone();
     let reporter: Reporter =
         Arc::new(move |done, total, m| sink.lock().unwrap().push((done, total, m)));
+    let hold = engine.hold(&project.id).await.unwrap();
     engine
         .apply(
             &project,
             &buckets(2),
             &BTreeMap::new(),
+            &hold,
             Some(reporter),
             CancellationToken::new(),
         )

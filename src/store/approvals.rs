@@ -16,6 +16,9 @@ pub struct ApprovalRow {
     /// Milliseconds since the Unix epoch (as in the token).
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// Who asked for the token and who spent it: the user of a per-user HTTP token and the client's name.
+    pub issued_to: Option<String>,
+    pub used_by: Option<String>,
 }
 
 impl Store {
@@ -45,15 +48,17 @@ impl Store {
                 &args![(row.created_at - 86_400).saturating_mul(1000)],
             )?;
             c.execute(
-                "INSERT INTO approvals (token_hash, project_id, tool, request_hash, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO approvals (token_hash, project_id, tool, request_hash, created_at, expires_at,
+                                        issued_to)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 &args![
                     &row.token_hash,
                     &row.project_id,
                     &row.tool,
                     &row.request_hash,
                     row.created_at,
-                    row.expires_at
+                    row.expires_at,
+                    row.issued_to.as_deref()
                 ],
             )
         })?;
@@ -63,7 +68,8 @@ impl Store {
     pub fn approval(&self, token_hash: &str) -> Result<Option<ApprovalRow>, StoreError> {
         self.with(|c| {
             c.query_opt(
-                "SELECT token_hash, project_id, tool, request_hash, created_at, expires_at, used_at
+                "SELECT token_hash, project_id, tool, request_hash, created_at, expires_at, used_at,
+                        issued_to, used_by
                  FROM approvals WHERE token_hash = ?1",
                 &args![token_hash],
             )?
@@ -76,6 +82,8 @@ impl Store {
                     created_at: r.int(4)?,
                     expires_at: r.int(5)?,
                     used_at: r.opt_int(6)?,
+                    issued_to: r.opt_text(7)?,
+                    used_by: r.opt_text(8)?,
                 })
             })
             .transpose()
@@ -84,11 +92,16 @@ impl Store {
 
     /// Marks the approval used; false when it was used already (by this or a concurrent call, in this process
     /// or another replica): one conditional update, never a read then a write.
-    pub fn use_approval(&self, token_hash: &str, at: i64) -> Result<bool, StoreError> {
+    pub fn use_approval(
+        &self,
+        token_hash: &str,
+        at: i64,
+        by: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let changed = self.with(|c| {
             c.execute(
-                "UPDATE approvals SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
-                &args![token_hash, at],
+                "UPDATE approvals SET used_at = ?2, used_by = ?3 WHERE token_hash = ?1 AND used_at IS NULL",
+                &args![token_hash, at, by],
             )
         })?;
         Ok(changed == 1)

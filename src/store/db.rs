@@ -97,6 +97,9 @@ const MIGRATIONS: &[&str] = &[
          project_id TEXT PRIMARY KEY,
          holder TEXT NOT NULL,
          since INTEGER NOT NULL);",
+    // 6: who asked for each approval token and who spent it (team mode's "who did what").
+    "ALTER TABLE approvals ADD COLUMN issued_to TEXT;
+     ALTER TABLE approvals ADD COLUMN used_by TEXT;",
 ];
 
 /// The schema version this build writes.

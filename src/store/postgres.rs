@@ -105,6 +105,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
          project_id TEXT PRIMARY KEY,
          holder TEXT NOT NULL,
          since BIGINT NOT NULL);",
+    // 6
+    "ALTER TABLE approvals ADD COLUMN issued_to TEXT;
+     ALTER TABLE approvals ADD COLUMN used_by TEXT;",
 ];
 
 /// The schema version this build writes (db.rs checks that SQLite has as many steps).
@@ -887,13 +890,15 @@ mod tests {
                 created_at: crate::store::now(),
                 expires_at: (crate::store::now() + 600) * 1000,
                 used_at: None,
+                issued_to: None,
+                used_by: None,
             })
             .unwrap();
         let used: usize = std::thread::scope(|s| {
             let handles: Vec<_> = (0..50)
                 .map(|i| {
                     let replica = &replicas[i % replicas.len()];
-                    s.spawn(move || replica.use_approval("h", 1).unwrap())
+                    s.spawn(move || replica.use_approval("h", 1, Some("alice")).unwrap())
                 })
                 .collect();
             handles

@@ -3,7 +3,10 @@ on the cluster RIFT_POSTGRES_URL names, from tools/postgres.sh), reaching AWS th
 
 - 50 concurrent redemptions of one approval token, spread over the replicas: exactly one executes (the token
   was issued by one replica and is valid on the others: the signing key lives in the database).
-- two replicas applying the same plan at once: every resource exists once in the cloud.
+- two replicas applying the same plan at once: every resource exists once in the cloud, and the replica found
+  busy did not spend its approval token.
+- a replica killed mid-apply (its EC2 RunInstances reached moto, the answer never came back): another replica
+  marks the change interrupted, applies again and finishes without a duplicate instance.
 
 Skipped when PostgreSQL or moto is not running, unless RIFT_REQUIRE_EMULATORS=1.
 """
@@ -11,10 +14,14 @@ Skipped when PostgreSQL or moto is not running, unless RIFT_REQUIRE_EMULATORS=1.
 from __future__ import annotations
 
 import asyncio
+import http.client
+import http.server
 import os
 import subprocess
+import threading
 import time
 import uuid
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -114,14 +121,18 @@ async def test_one_token_is_redeemed_once_across_replicas(replicas: list[HttpSer
         refused = [text_of(r) for r in results if r.is_error]
         assert len(executed) == 1, [r.structured_content for r in executed]
         assert executed[0].structured_content["status"] == "executed", executed[0].structured_content
-        assert all("already used" in text for text in refused), refused[:3]
+        # The others found the token spent, or the project busy with the one that runs (refused before the
+        # token is looked at, so a busy project spends nothing).
+        assert all("already used" in text or "is being changed by" in text for text in refused), refused[:3]
 
         view = await call_ok(clients[0], "get_project", {"project_id": project["id"]})
         shown = [r for g in view["providers"] for r in g["resources"]]
         assert [r["state"] for r in shown] == ["created"], shown
 
 
-async def test_two_replicas_applying_one_plan_create_each_resource_once(replicas: list[HttpServer]) -> None:
+async def test_two_replicas_applying_one_plan_create_each_resource_once(
+    replicas: list[HttpServer], database: str
+) -> None:
     name = f"race{int(time.time() * 1000) % 10_000_000}"
     async with AsyncExitStack() as stack:
         a, b = [
@@ -153,6 +164,15 @@ async def test_two_replicas_applying_one_plan_create_each_resource_once(replicas
         # first finished already, everything made.
         assert any("created 4" in t for t in texts), texts
         assert any("is being changed by" in t or "created 0" in t for t in texts), texts
+        # A busy project refuses before the approval is spent: only the tokens that ran are marked used.
+        ran = sum(1 for t in texts if "is being changed by" not in t)
+        used = subprocess.run(
+            ["psql", database, "-tAc", "SELECT count(*) FROM approvals WHERE used_at IS NOT NULL"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        assert used == str(ran), (used, texts)
         # Whichever lost (busy, or found everything made), applying again on either replica completes the plan.
         again = await call_ok(b, "apply_plan", apply_args)
         if again.get("approval_token"):
@@ -175,6 +195,119 @@ async def test_two_replicas_applying_one_plan_create_each_resource_once(replicas
     assert len(names) == len(web), names
     vpcs = ec2().describe_vpcs(Filters=[{"Name": "tag:rift-project", "Values": [project["id"]]}])["Vpcs"]
     assert len(vpcs) == 1, vpcs
+
+
+class HoldingProxy(http.server.ThreadingHTTPServer):
+    """Forwards to moto, but holds the answer to every EC2 RunInstances (not a dry run) it forwarded until
+    `release` is set: the instance exists in the cloud and the rift that asked never hears of it (a crash in the
+    worst place)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.held = threading.Event()
+        self.release = threading.Event()
+        super().__init__(("127.0.0.1", 0), _Forward)
+
+
+class _Forward(http.server.BaseHTTPRequestHandler):
+    server: HoldingProxy
+
+    def do_POST(self) -> None:  # noqa: N802 (the handler's API)
+        self._forward()
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._forward()
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        upstream = http.client.HTTPConnection(self.server.upstream.hostname, self.server.upstream.port, timeout=60)
+        upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
+        answer = upstream.getresponse()
+        payload = answer.read()
+        if b"Action=RunInstances" in body and b"DryRun=true" not in body:
+            self.server.held.set()
+            self.server.release.wait(120)
+            return
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in ("transfer-encoding", "content-length", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_a_replica_killed_mid_apply_is_finished_by_another_without_a_duplicate(
+    database: str, tmp_path: Path
+) -> None:
+    moto = required("RIFT_MOTO_URL", "tools/moto.sh start")
+    proxy = HoldingProxy(moto)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    env = {
+        "HOME": str(tmp_path),
+        "AWS_ACCESS_KEY_ID": "team-key",
+        "AWS_SECRET_ACCESS_KEY": "team-secret",
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    args = ["serve", "--http", "127.0.0.1:0", "--allow-writes", "--state", database]
+    doomed = spawn_http_server(
+        args,
+        env=server_env(**env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.server_address[1]}", RIFT_CHANGE_WAIT_S="0"),
+    )
+    survivor = spawn_http_server(args, env=server_env(**env, AWS_ENDPOINT_URL=moto))
+    name = f"kill{int(time.time() * 1000) % 10_000_000}"
+    try:
+        async with Client(doomed.mcp_url, mode="legacy", read_timeout_seconds=120.0) as a:
+            project = await call_ok(
+                a, "create_project", {"name": name, "cloud_providers": ["aws"], "aws_config": {"region": REGION}}
+            )
+            plan = await call_ok(
+                a,
+                "plan_deployment",
+                {
+                    "name": name,
+                    "provider": "aws",
+                    "regions": {"aws": REGION},
+                    "components": [{"name": "web", "kind": "web_server", "vcpus": 1, "memory_gb": 1, "count": 2}],
+                },
+            )
+            apply_args = {"project_id": project["id"], "plan_id": plan["plan_id"]}
+            token = (await call_ok(a, "apply_plan", apply_args))["approval_token"]
+            started = await call_ok(a, "apply_plan", {**apply_args, "approval_token": token})
+            assert started["status"] == "running", started
+            assert await asyncio.to_thread(proxy.held.wait, 90), "no RunInstances reached moto"
+            doomed.proc.kill()
+            doomed.proc.wait(timeout=10)
+
+        async with Client(survivor.mcp_url, mode="legacy", read_timeout_seconds=180.0) as b:
+            record = await call_ok(b, "get_change", {"change_id": started["change_id"]})
+            assert record["state"] == "interrupted", record
+            again = await call_ok(b, "apply_plan", apply_args)
+            done = await call_ok(b, "apply_plan", {**apply_args, "approval_token": again["approval_token"]})
+            assert done["status"] == "executed", done
+            view = await call_ok(b, "get_project", {"project_id": project["id"], "refresh": True})
+            shown = {r["name"]: r["state"] for g in view["providers"] for r in g["resources"]}
+            assert shown == {r["name"]: "created" for r in plan["resources"]}, shown
+    finally:
+        proxy.release.set()
+        doomed.stop()
+        survivor.stop()
+        proxy.shutdown()
+
+    reservations = ec2().describe_instances(
+        Filters=[
+            {"Name": "tag:rift-project", "Values": [project["id"]]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ]
+    )["Reservations"]
+    names = sorted(next(t["Value"] for t in i["Tags"] if t["Key"] == "Name") for r in reservations for i in r["Instances"])
+    web = sorted(r["name"] for r in plan["resources"] if r["kind"] == "web_server")
+    assert names == web, names
 
 
 def test_replicas_serve_without_sessions_so_any_one_answers_any_request(replicas: list[HttpServer]) -> None:
