@@ -322,6 +322,34 @@ async def test_show_project_and_the_mcp_app_views(seeded: dict[str, Any], dashbo
         assert unknown.is_error and unknown.structured_content["error"]["field"] == "cheapest[0]"
 
 
+MERMAID_JS = Path(__file__).resolve().parents[2] / "tools/node_modules/mermaid/dist/mermaid.min.js"
+
+
+async def test_the_mermaid_diagram_parses_with_mermaid_itself(
+    seeded: dict[str, Any], dashboard: HttpServer, browser: Any, tmp_path: Path
+) -> None:
+    """Mermaid's own parser (the npm package, pinned in tools/package.json, installed by tools/prism.sh) in the
+    headless Chromium: the project's diagram.mmd parses as a flowchart; a broken one does not (the check bites)."""
+    assert MERMAID_JS.is_file(), f"{MERMAID_JS} is missing: tools/prism.sh installs tools/package.json"
+    async with Client(dashboard.mcp_url, mode="legacy", read_timeout_seconds=30.0) as client:
+        read = await client.read_resource(f"rift://projects/{seeded['project_id']}/diagram.mmd")
+        text = read.contents[0].text
+    page = tmp_path / "mermaid.html"
+    page.write_text(f'<!DOCTYPE html><html><body><script src="{MERMAID_JS.as_uri()}"></script></body></html>')
+    browser.get(page.as_uri())
+    parse = """
+        const done = arguments[arguments.length - 1];
+        mermaid.initialize({startOnLoad: false});
+        mermaid.parse(arguments[0]).then(r => done({ok: true, type: r.diagramType}),
+                                         e => done({ok: false, error: String(e && e.message || e)}));
+    """
+    browser.set_script_timeout(30)
+    parsed = browser.execute_async_script(parse, text)
+    assert parsed == {"ok": True, "type": "flowchart-v2"}, (parsed, text[:400])
+    broken = browser.execute_async_script(parse, text.replace(" --> ", " --> [", 1))
+    assert not broken["ok"], broken
+
+
 # A minimal MCP Apps host (specification 2026-01-26): the view in a sandboxed iframe, its JSON-RPC messages kept in
 # window.log; the test answers ui/initialize here and passes tools/call on to rift through the MCP client.
 HOST_PAGE = """<!DOCTYPE html><html><body><script>
