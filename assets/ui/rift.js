@@ -31,6 +31,33 @@ const rift = (() => {
     return html + "</section>";
   }
 
+  // ---- metrics: get_metrics' answer, one row per resource and metric, the last hour as a sparkline --------
+  function sparkline(points) {
+    const W = 160, H = 28;
+    if (!points || points.length === 0) return `<span class="muted">no points</span>`;
+    const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+    const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+    const x = (v) => (x1 === x0 ? W / 2 : ((v - x0) / (x1 - x0)) * (W - 2) + 1);
+    const y = (v) => (y1 === y0 ? H / 2 : H - 1 - ((v - y0) / (y1 - y0)) * (H - 2));
+    const line = points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ");
+    return `<svg class="sparkline" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${points.length} points"><polyline fill="none" stroke="#1f6feb" stroke-width="1.5" points="${line}"/></svg>`;
+  }
+
+  function metricsHtml(report) {
+    const rows = [];
+    for (const r of report.resources || []) {
+      for (const m of r.metrics) {
+        const unit = m.unit === "percent" ? "%" : ` ${m.unit}`;
+        const value = m.available && m.last != null ? esc(Number(m.last).toLocaleString("en-US", { maximumFractionDigits: 2 }) + unit) : "";
+        const cell = m.available ? sparkline(m.points) : `<span class="muted">unavailable: ${esc(m.reason)}</span>`;
+        rows.push(`<tr class="metric" data-name="${esc(r.name)}" data-metric="${esc(m.metric)}" data-available="${m.available}"><td>${esc(r.name)}</td><td>${esc(PROVIDERS[r.provider] || r.provider)}</td><td>${esc(m.metric)}</td><td class="num">${value}</td><td>${cell}</td></tr>`);
+      }
+    }
+    const warnings = (report.warnings || []).map((w) => `<p class="error">${esc(w)}</p>`).join("");
+    if (rows.length === 0) return warnings + `<p class="muted">No live resource with metrics yet.</p>`;
+    return warnings + `<table id="metrics-table"><thead><tr><th>Resource</th><th>Cloud</th><th>Metric</th><th class="num">Last</th><th>Last hour</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  }
+
   function table(rows, columns, format) {
     if (!rows || rows.length === 0) return `<p class="muted">None yet.</p>`;
     let html = `<table><thead><tr>${columns.map((c) => `<th>${esc(c.replace(/_/g, " "))}</th>`).join("")}</tr></thead><tbody>`;
@@ -204,5 +231,5 @@ const rift = (() => {
     update(false);
   }
 
-  return { esc, money, projectHtml, projectsHtml, mountForm, answerHtml };
+  return { esc, money, projectHtml, projectsHtml, metricsHtml, mountForm, answerHtml };
 })();

@@ -5,6 +5,7 @@
 //! when a bearer token is set, the request must carry it — a browser does so once, as `/?token=...`, and then
 //! holds a session cookie (HttpOnly, SameSite=Strict) whose value is a per-process random secret, not the token.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Router;
@@ -19,7 +20,8 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::users::{UserTokens, constant_time_eq};
-use crate::model::Provider;
+use crate::model::{Metric, Provider, ResourceKind};
+use crate::operations::MetricsRequest;
 use crate::views::pages;
 
 const SESSION_COOKIE: &str = "rift_session";
@@ -148,6 +150,7 @@ pub(super) fn routes(state: AppState, access: Access) -> Router {
         .route("/", get(page))
         .route("/api/projects", get(projects))
         .route("/api/projects/{id}", get(project))
+        .route("/api/projects/{id}/metrics", get(project_metrics))
         .route("/api/form", post(form))
         .route("/api/plans/{id}/diagram.svg", get(plan_diagram))
         .route("/api/plans/{id}/terraform/{file}", get(terraform_file))
@@ -287,6 +290,40 @@ async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Respo
             "diagram_svg": diagram,
         }),
     )
+}
+
+/// The metric a tier is watched by, as the page draws a sparkline of it: a load balancer's requests, the CPU of
+/// everything else that has one.
+fn key_metric(kind: ResourceKind) -> Option<Metric> {
+    let published = Metric::of_kind(kind);
+    [Metric::Requests, Metric::CpuPercent]
+        .into_iter()
+        .find(|m| published.contains(m))
+}
+
+/// The last hour of each live resource's key metric, with its points, for the page's sparklines: get_metrics'
+/// own answer (unavailable metrics keep their reason).
+async fn project_metrics(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let kinds: BTreeSet<ResourceKind> = match state.changes.projects().resources(&id, None) {
+        Ok(resources) => resources.into_iter().map(|r| r.kind).collect(),
+        Err(e) => return error(StatusCode::NOT_FOUND, Some("project_id"), &e.to_string()),
+    };
+    let metrics: BTreeSet<Metric> = kinds.into_iter().filter_map(key_metric).collect();
+    let request = MetricsRequest {
+        project_id: id,
+        resource: None,
+        kind: None,
+        provider: None,
+        metrics: Some(metrics.into_iter().collect()),
+        minutes: Some(60),
+        step_s: None,
+        series: true,
+        now: chrono::Utc::now().timestamp(),
+    };
+    match state.operations.metrics(request).await {
+        Ok(report) => json_response(StatusCode::OK, &report),
+        Err(e) => error(StatusCode::NOT_FOUND, Some("project_id"), &e.to_string()),
+    }
 }
 
 /// The provision form: the `provision_form` tool's arguments → `{"answer": ...}` or `{"error": {field, message}}`.

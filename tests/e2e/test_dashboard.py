@@ -17,9 +17,11 @@ import struct
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
@@ -112,7 +114,7 @@ async def seeded(tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def dashboard(seeded: dict[str, Any]) -> Iterator[HttpServer]:
-    env = server_env(HOME=str(seeded["home"]))
+    env = server_env(**cloud_env(seeded["home"]))
     server = spawn_http_server(
         ["serve", "--http", "127.0.0.1:0", "--state", str(seeded["state"]), "--tools", "all"], env=env
     )
@@ -153,6 +155,31 @@ def wait_text(driver: Any, css: str, text: str, timeout: float = 15.0) -> None:
     WebDriverWait(driver, timeout).until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
 
+def seed_database_cpu(identifier: str, values: list[float]) -> None:
+    """CPUUtilization points a minute apart ending now, as RDS would publish them."""
+    env = cloud_env(Path("."))
+    cloudwatch = boto3.client(
+        "cloudwatch",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=AWS_REGION,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    now = int(time.time()) // 60 * 60
+    cloudwatch.put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}],
+                "Timestamp": datetime.fromtimestamp(now - 60 * (len(values) - i) + 30, tz=timezone.utc),
+                "Value": value,
+            }
+            for i, value in enumerate(values)
+        ],
+    )
+
+
 def money(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -169,6 +196,8 @@ async def test_the_dashboard_shows_the_project_and_the_form_saves_a_plan(
         "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null;"
     )
     print(f"dashboard first contentful paint: {paint} ms")
+    db = next(r for r in seeded["resources"] if r["kind"] == "database")
+    seed_database_cpu(db["cloud_id"], [12.0, 40.0, 25.0, 60.0, 33.0])
     link = wait_for(browser, f'[data-open-project="{seeded["project_id"]}"]')
     link.click()
     wait_for(browser, "#project-view #diagram svg")
@@ -193,6 +222,22 @@ async def test_the_dashboard_shows_the_project_and_the_form_saves_a_plan(
     crossing = [g for g in tree.iter(f"{ns}g") if g.get("class") == "edge cross-cloud"]
     assert crossing, "no cross-cloud edge"
     assert "cross-cloud" in "".join(crossing[0].itertext())
+
+    # Sparklines: the database's CPU (seeded in moto's CloudWatch) drawn from its points; every other metric is
+    # a sparkline or says why the cloud has none — never a zero.
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(lambda d: "Reading the clouds" not in d.find_element(By.ID, "metrics").text)
+    assert browser.find_elements(By.CSS_SELECTOR, "#metrics-table"), browser.find_element(By.ID, "metrics").text
+    metric_rows = browser.find_elements(By.CSS_SELECTOR, "#metrics-table tr.metric")
+    db = next(r for r in seeded["resources"] if r["kind"] == "database")
+    cpu = [r for r in metric_rows if (r.get_attribute("data-name"), r.get_attribute("data-metric")) == (db["name"], "cpu_percent")]
+    assert cpu and cpu[0].get_attribute("data-available") == "true", [r.text for r in metric_rows]
+    points = cpu[0].find_element(By.CSS_SELECTOR, "svg.sparkline polyline").get_attribute("points").split()
+    assert len(points) >= 3, points
+    for row in metric_rows:
+        if row.get_attribute("data-available") != "true":
+            assert "unavailable: " in row.text and row.text.split("unavailable: ", 1)[1].strip(), row.text
     browser.save_screenshot(str(artifacts() / "dashboard-project.png"))
 
     # The form: the brief's example on DigitalOcean is $84.00; the AWS total is compare_providers' own.
