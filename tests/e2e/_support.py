@@ -12,6 +12,7 @@ import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,22 @@ def wait_exit(proc: subprocess.Popen[Any], timeout: float) -> int | None:
             return code
         time.sleep(0.02)
     return None
+
+
+def seed_cloudwatch(
+    client: Any, namespace: str, metric: str, dimension: tuple[str, str], values: list[float]
+) -> None:
+    """Points a minute apart ending now, as the service would publish them (moto publishes none by itself)."""
+    now = int(time.time()) // 60 * 60
+    client.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {
+                "MetricName": metric,
+                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+                "Timestamp": datetime.fromtimestamp(now - 60 * (len(values) - i) + 30, tz=timezone.utc),
+                "Value": value,
+            }
+            for i, value in enumerate(values)
+        ],
+    )

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
 import pytest
 from mcp import Client, StdioServerParameters
 
-from _support import call_err, call_ok, rift_bin
+from _support import call_err, call_ok, rift_bin, seed_cloudwatch
 from test_terraform import Config
 
 pytestmark = pytest.mark.anyio
@@ -77,20 +76,7 @@ def seed_cpu(instance_id: str, values: list[float]) -> None:
         aws_access_key_id="e2e-aws-key",
         aws_secret_access_key=SECRET_KEY,
     )
-    now = int(time.time())
-    now -= now % 60
-    cloudwatch.put_metric_data(
-        Namespace="AWS/EC2",
-        MetricData=[
-            {
-                "MetricName": "CPUUtilization",
-                "Dimensions": [{"Name": "InstanceId", "Value": instance_id}],
-                "Timestamp": datetime.fromtimestamp(now - 60 * (len(values) - i) + 30, tz=timezone.utc),
-                "Value": value,
-            }
-            for i, value in enumerate(values)
-        ],
-    )
+    seed_cloudwatch(cloudwatch, "AWS/EC2", "CPUUtilization", ("InstanceId", instance_id), values)
 
 
 EXPECTED_KINDS = {"network", "firewall", "web_server", "load_balancer", "database", "object_storage"}

@@ -17,7 +17,6 @@ import struct
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from _support import HttpServer, call_ok, rift_bin, server_env, spawn_http_server, text_of
+from _support import HttpServer, call_ok, rift_bin, seed_cloudwatch, server_env, spawn_http_server, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -165,19 +164,7 @@ def seed_database_cpu(identifier: str, values: list[float]) -> None:
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
-    now = int(time.time()) // 60 * 60
-    cloudwatch.put_metric_data(
-        Namespace="AWS/RDS",
-        MetricData=[
-            {
-                "MetricName": "CPUUtilization",
-                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}],
-                "Timestamp": datetime.fromtimestamp(now - 60 * (len(values) - i) + 30, tz=timezone.utc),
-                "Value": value,
-            }
-            for i, value in enumerate(values)
-        ],
-    )
+    seed_cloudwatch(cloudwatch, "AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", identifier), values)
 
 
 def money(value: float) -> str:

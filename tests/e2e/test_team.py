@@ -85,6 +85,26 @@ def bucket_plan(name: str) -> dict:
     }
 
 
+def web_plan(name: str) -> dict:
+    return {
+        "name": name,
+        "provider": "aws",
+        "regions": {"aws": REGION},
+        "components": [{"name": "web", "kind": "web_server", "vcpus": 1, "memory_gb": 1, "count": 2}],
+    }
+
+
+def running_instance_names(project_id: str) -> list[str]:
+    """The Name tags of the project's pending or running EC2 instances, sorted: one per planned server."""
+    reservations = ec2().describe_instances(
+        Filters=[
+            {"Name": "tag:rift-project", "Values": [project_id]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ]
+    )["Reservations"]
+    return sorted(next(t["Value"] for t in i["Tags"] if t["Key"] == "Name") for r in reservations for i in r["Instances"])
+
+
 def ec2() -> object:
     return boto3.client(
         "ec2",
@@ -142,16 +162,7 @@ async def test_two_replicas_applying_one_plan_create_each_resource_once(
         project = await call_ok(
             a, "create_project", {"name": name, "cloud_providers": ["aws"], "aws_config": {"region": REGION}}
         )
-        plan = await call_ok(
-            a,
-            "plan_deployment",
-            {
-                "name": name,
-                "provider": "aws",
-                "regions": {"aws": REGION},
-                "components": [{"name": "web", "kind": "web_server", "vcpus": 1, "memory_gb": 1, "count": 2}],
-            },
-        )
+        plan = await call_ok(a, "plan_deployment", web_plan(name))
         apply_args = {"project_id": project["id"], "plan_id": plan["plan_id"]}
         token_a = (await call_ok(a, "apply_plan", apply_args))["approval_token"]
         token_b = (await call_ok(b, "apply_plan", apply_args))["approval_token"]
@@ -183,16 +194,8 @@ async def test_two_replicas_applying_one_plan_create_each_resource_once(
         shown = {r["name"]: r["state"] for g in view["providers"] for r in g["resources"]}
         assert shown == {n: "created" for n in planned}, shown
 
-    reservations = ec2().describe_instances(
-        Filters=[
-            {"Name": "tag:rift-project", "Values": [project["id"]]},
-            {"Name": "instance-state-name", "Values": ["pending", "running"]},
-        ]
-    )["Reservations"]
-    instances = [i for r in reservations for i in r["Instances"]]
-    names = sorted(next(t["Value"] for t in i["Tags"] if t["Key"] == "Name") for i in instances)
     web = sorted(r["name"] for r in plan["resources"] if r["kind"] == "web_server")
-    assert len(names) == len(web), names
+    assert running_instance_names(project["id"]) == web
     vpcs = ec2().describe_vpcs(Filters=[{"Name": "tag:rift-project", "Values": [project["id"]]}])["Vpcs"]
     assert len(vpcs) == 1, vpcs
 
@@ -266,16 +269,7 @@ async def test_a_replica_killed_mid_apply_is_finished_by_another_without_a_dupli
             project = await call_ok(
                 a, "create_project", {"name": name, "cloud_providers": ["aws"], "aws_config": {"region": REGION}}
             )
-            plan = await call_ok(
-                a,
-                "plan_deployment",
-                {
-                    "name": name,
-                    "provider": "aws",
-                    "regions": {"aws": REGION},
-                    "components": [{"name": "web", "kind": "web_server", "vcpus": 1, "memory_gb": 1, "count": 2}],
-                },
-            )
+            plan = await call_ok(a, "plan_deployment", web_plan(name))
             apply_args = {"project_id": project["id"], "plan_id": plan["plan_id"]}
             token = (await call_ok(a, "apply_plan", apply_args))["approval_token"]
             started = await call_ok(a, "apply_plan", {**apply_args, "approval_token": token})
@@ -299,15 +293,8 @@ async def test_a_replica_killed_mid_apply_is_finished_by_another_without_a_dupli
         survivor.stop()
         proxy.shutdown()
 
-    reservations = ec2().describe_instances(
-        Filters=[
-            {"Name": "tag:rift-project", "Values": [project["id"]]},
-            {"Name": "instance-state-name", "Values": ["pending", "running"]},
-        ]
-    )["Reservations"]
-    names = sorted(next(t["Value"] for t in i["Tags"] if t["Key"] == "Name") for r in reservations for i in r["Instances"])
     web = sorted(r["name"] for r in plan["resources"] if r["kind"] == "web_server")
-    assert names == web, names
+    assert running_instance_names(project["id"]) == web
 
 
 def test_replicas_serve_without_sessions_so_any_one_answers_any_request(replicas: list[HttpServer]) -> None:
