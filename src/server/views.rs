@@ -4,6 +4,8 @@
 //! and the MCP App views (the MCP Apps extension, `io.modelcontextprotocol/ui`) that hosts supporting it render
 //! in place of the text: `ui://rift/project.html` and `ui://rift/provision.html`.
 
+use std::collections::BTreeMap;
+
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ContentBlock, ErrorData, MetaObject, ReadResourceResult, Resource,
@@ -239,7 +241,7 @@ pub(super) fn project_diagram(state: &super::AppState, id: &str) -> Result<Diagr
         .projects()
         .resources(id, None)
         .map_err(|e| ToolError::new(format!("project_id: {e}")))?;
-    Ok(Diagram::of_project(id, &resources))
+    Ok(Diagram::of_project(id, &resources, &BTreeMap::new()))
 }
 
 pub(super) fn plan_diagram(state: &super::AppState, id: &str) -> Result<Diagram, ToolError> {

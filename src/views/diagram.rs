@@ -21,6 +21,8 @@ pub struct Node {
     pub monthly_cost: Option<Micros>,
     /// A project's resource state ("created", "failed", ...); None in a plan.
     pub state: Option<String>,
+    /// A project's unresolved incidents on the resource (drawn in red).
+    pub incidents: u32,
     pub depends_on: Vec<String>,
 }
 
@@ -47,14 +49,19 @@ impl Diagram {
                     size: r.size.clone(),
                     monthly_cost: costs.get(&r.name).copied().and_then(Micros::from_dollars),
                     state: None,
+                    incidents: 0,
                     depends_on: r.depends_on.clone(),
                 })
                 .collect(),
         }
     }
 
-    /// A project's live resources, as recorded.
-    pub fn of_project(project_id: &str, resources: &[StoredResource]) -> Diagram {
+    /// A project's live resources, as recorded, with the number of unresolved incidents on each (by name).
+    pub fn of_project(
+        project_id: &str,
+        resources: &[StoredResource],
+        incidents: &BTreeMap<String, u32>,
+    ) -> Diagram {
         Diagram {
             title: format!("project {project_id}"),
             nodes: resources
@@ -68,6 +75,7 @@ impl Diagram {
                     size: r.size.clone(),
                     monthly_cost: r.monthly_cost.and_then(Micros::from_dollars),
                     state: Some(r.state.as_str().to_string()),
+                    incidents: incidents.get(&r.name).copied().unwrap_or(0),
                     depends_on: r
                         .planned
                         .as_ref()
@@ -177,10 +185,16 @@ impl Diagram {
             };
             let _ = write!(
                 svg,
-                r##"<g class="node" data-name="{name}" data-kind="{kind}"><rect x="{x}" y="{y}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="4" fill="{fill}" stroke="#333"{dashed}/><text x="{tx}" y="{l1}" font-weight="bold">{name}</text><text x="{tx}" y="{l2}">{line2}</text><text x="{tx}" y="{l3}">{line3}</text></g>"##,
+                r##"<g class="node" data-name="{name}" data-kind="{kind}" data-incidents="{incidents}"><rect x="{x}" y="{y}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="4" fill="{fill}" stroke="{stroke}"{dashed}/><text x="{tx}" y="{l1}" font-weight="bold">{name}</text><text x="{tx}" y="{l2}">{line2}</text><text x="{tx}" y="{l3}">{line3}</text></g>"##,
                 name = escape(&node.name),
                 kind = node.kind,
-                fill = state_fill(node.state.as_deref()),
+                incidents = node.incidents,
+                fill = node_fill(node),
+                stroke = if node.incidents > 0 {
+                    "#b42318"
+                } else {
+                    "#333"
+                },
                 tx = x + 8,
                 l1 = y + 18,
                 l2 = y + 36,
@@ -263,6 +277,14 @@ impl Diagram {
             } else {
                 let _ = writeln!(text, "  n{from} --> n{to}");
             }
+        }
+        let alerting: Vec<String> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].incidents > 0)
+            .map(|i| format!("n{i}"))
+            .collect();
+        if !alerting.is_empty() {
+            text.push_str("  classDef incident fill:#fde2e2,stroke:#b42318\n");
+            let _ = writeln!(text, "  class {} incident", alerting.join(","));
         }
         text
     }
@@ -404,9 +426,14 @@ fn cost_and_state(node: &Node) -> String {
         Some(_) => "free".to_string(),
         None => "not priced".to_string(),
     };
-    match &node.state {
+    let line = match &node.state {
         Some(state) => format!("{cost} · {state}"),
         None => cost,
+    };
+    match node.incidents {
+        0 => line,
+        1 => format!("{line} · 1 incident"),
+        n => format!("{line} · {n} incidents"),
     }
 }
 
@@ -417,8 +444,11 @@ fn provider_fill(provider: Provider) -> &'static str {
     }
 }
 
-fn state_fill(state: Option<&str>) -> &'static str {
-    match state {
+/// Red for what needs a look (an unresolved incident, a failed or vanished resource), yellow for what is not
+/// made yet.
+fn node_fill(node: &Node) -> &'static str {
+    match node.state.as_deref() {
+        _ if node.incidents > 0 => "#fde2e2",
         Some("failed" | "gone") => "#fde2e2",
         Some("intended") => "#fff9d6",
         _ => "#ffffff",
@@ -450,6 +480,36 @@ mod tests {
                 {"name": "files", "kind": "object_storage"}]}))
         .unwrap();
         crate::planner::plan(&request).unwrap()
+    }
+
+    #[test]
+    fn a_resource_with_unresolved_incidents_is_drawn_in_red() {
+        let mut diagram = Diagram::of_plan(&plan(), &BTreeMap::new());
+        let db = diagram
+            .nodes
+            .iter()
+            .position(|n| n.kind == ResourceKind::Database)
+            .unwrap();
+        diagram.nodes[db].incidents = 2;
+        let svg = diagram.svg();
+        let drawn = svg
+            .split(r#"<g class="node""#)
+            .find(|g| g.contains(r#"data-incidents="2""#))
+            .unwrap();
+        assert!(
+            drawn.contains(r##"fill="#fde2e2" stroke="#b42318""##),
+            "{drawn}"
+        );
+        assert!(drawn.contains("· 2 incidents"), "{drawn}");
+        assert_eq!(
+            svg.matches(r#"data-incidents="0""#).count(),
+            svg.matches(r#"<g class="node""#).count() - 1
+        );
+        let mermaid = diagram.mermaid();
+        assert!(
+            mermaid.contains(&format!("  class n{db} incident\n")),
+            "{mermaid}"
+        );
     }
 
     #[test]
