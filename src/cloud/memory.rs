@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{
-    Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Progress,
-    ResourceRecord,
+    Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Owner,
+    Progress, ResourceRecord,
 };
 use crate::model::{MetricQuery, PlannedResource, Provider, ResourceKind, SeriesAnswer, TimeRange};
 
@@ -148,12 +148,15 @@ impl Cloud for MemoryCloud {
             .ok_or_else(|| CloudError::NotFound(cloud_id.to_string()))
     }
 
-    async fn list(&self, project_id: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+    async fn list(&self, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
         Ok(self
             .lock()
             .resources
             .values()
-            .filter(|r| r.project() == Some(project_id))
+            .filter(|r| match owner {
+                Owner::Project(project) => r.project() == Some(project),
+                Owner::Anyone => true,
+            })
             .cloned()
             .collect())
     }

@@ -27,6 +27,36 @@ pub mod digitalocean;
 
 pub use crate::model::{ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT};
 
+/// Whose resources a listing returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    /// What rift made for this project (tagged with it).
+    Project(&'a str),
+    /// Everything in the account or region, whoever made it.
+    Anyone,
+}
+
+impl Owner<'_> {
+    /// Whether a record found by a listing that cannot filter by tag in the cloud belongs in it.
+    pub fn owns(&self, record: &ResourceRecord) -> bool {
+        match self {
+            Owner::Project(project) => {
+                record.managed_by_rift() && record.project() == Some(project)
+            }
+            Owner::Anyone => true,
+        }
+    }
+}
+
+impl fmt::Display for Owner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Project(project) => write!(f, "project {project}'s resources"),
+            Owner::Anyone => f.write_str("every resource in the account"),
+        }
+    }
+}
+
 /// What a cloud can do. Object-safe: the engine holds `Arc<dyn Cloud>`. One client serves one provider, one
 /// region and one set of credentials (see [`CloudAccess`]).
 #[async_trait::async_trait]
@@ -45,8 +75,9 @@ pub trait Cloud: Send + Sync + fmt::Debug {
     /// The resource's current record; `CloudError::NotFound` when it does not exist.
     async fn get(&self, kind: ResourceKind, cloud_id: &str) -> Result<ResourceRecord, CloudError>;
 
-    /// Every resource tagged with this project in this client's region (all kinds).
-    async fn list(&self, project_id: &str) -> Result<Vec<ResourceRecord>, CloudError>;
+    /// Every resource of the kinds rift maps in this client's region: those tagged with one project, or every
+    /// one in the account whoever made it (for adoption).
+    async fn list(&self, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError>;
 
     /// Changes the size (instance type / droplet size / class / node type) or, for volumes and databases,
     /// the storage. `CloudError::Unsupported` for kinds that cannot be resized.
@@ -413,11 +444,9 @@ impl Cloud for Logged {
         self.logged(result, || format!("lookup of {kind} {cloud_id}"))
     }
 
-    async fn list(&self, project_id: &str) -> Result<Vec<ResourceRecord>, CloudError> {
-        let result = self.inner.list(project_id).await;
-        self.logged(result, || {
-            format!("listing of project {project_id}'s resources")
-        })
+    async fn list(&self, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
+        let result = self.inner.list(owner).await;
+        self.logged(result, || format!("listing of {owner}"))
     }
 
     async fn resize(

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{EngineError, access};
-use crate::cloud::{CloudError, Clouds};
+use crate::cloud::{CloudError, Clouds, Owner};
 use crate::model::{Project, Provider};
 use crate::store::{ResourceState, Store};
 
@@ -47,7 +47,10 @@ pub async fn reconcile(
     for (provider, region) in sites {
         let listed = match access(project, provider, &region) {
             Ok(access) => match clouds.client(&access).await {
-                Ok(client) => client.list(&project.id).await.map(|l| (client, l)),
+                Ok(client) => client
+                    .list(Owner::Project(&project.id))
+                    .await
+                    .map(|l| (client, l)),
                 Err(e) => Err(e),
             },
             Err(e) => Err(CloudError::Invalid(e.to_string())),

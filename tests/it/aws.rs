@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_config::{BehaviorVersion, Region};
 use rift::cloud::aws::{AwsClients, AwsCloud, Tags, compute, firewall, network, storage};
 use rift::cloud::{
-    Cloud, CloudError, CreateContext, DeleteOutcome, NewSize, Progress, ResourceRecord,
+    Cloud, CloudError, CreateContext, DeleteOutcome, NewSize, Owner, Progress, ResourceRecord,
 };
 use rift::model::{DeploymentRequest, Plan, ResourceKind};
 
@@ -239,7 +239,7 @@ async fn every_kind_is_created_inspected_listed_resized_and_deleted() {
     for (name, record) in &records {
         assert_eq!(again[name].cloud_id, record.cloud_id, "{name}");
     }
-    let listed = cloud.list(&project).await.unwrap();
+    let listed = cloud.list(Owner::Project(&project)).await.unwrap();
     let mut listed_ids: Vec<&str> = listed.iter().map(|r| r.cloud_id.as_str()).collect();
     listed_ids.sort();
     let mut created_ids: Vec<&str> = records.values().map(|r| r.cloud_id.as_str()).collect();
@@ -248,7 +248,13 @@ async fn every_kind_is_created_inspected_listed_resized_and_deleted() {
         listed_ids, created_ids,
         "list by project shows exactly what was created, once"
     );
-    assert!(cloud.list("some-other-project").await.unwrap().is_empty());
+    assert!(
+        cloud
+            .list(Owner::Project("some-other-project"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Resize where it applies.
     let server = servers[0];
@@ -338,7 +344,7 @@ async fn every_kind_is_created_inspected_listed_resized_and_deleted() {
             resource.name
         );
     }
-    let left = cloud.list(&project).await.unwrap();
+    let left = cloud.list(Owner::Project(&project)).await.unwrap();
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -398,7 +404,13 @@ async fn deleting_a_vpc_cleans_up_what_rift_created_inside_it() {
         cloud.get(ResourceKind::Network, &vpc.cloud_id).await,
         Err(CloudError::NotFound(_))
     ));
-    assert!(cloud.list(&project).await.unwrap().is_empty());
+    assert!(
+        cloud
+            .list(Owner::Project(&project))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -512,7 +524,7 @@ async fn instances_power_cycle_and_volumes_detach_and_reattach() {
         .await
         .unwrap();
     // The root volume is part of the instance; only the data volume is listed.
-    let volumes = storage::list(c, &project).await.unwrap();
+    let volumes = storage::list(c, Owner::Project(&project)).await.unwrap();
     assert_eq!(
         volumes
             .iter()
@@ -643,7 +655,7 @@ async fn caches_are_created_inspected_listed_and_deleted() {
     let again = apply(&cloud, &project, &plan).await;
     assert_eq!(again[&resource.name].cloud_id, cache.cloud_id);
     let caches: Vec<ResourceRecord> = cloud
-        .list(&project)
+        .list(Owner::Project(&project))
         .await
         .unwrap()
         .into_iter()
@@ -664,7 +676,7 @@ async fn caches_are_created_inspected_listed_and_deleted() {
             .await,
         Ok(DeleteOutcome::AlreadyGone)
     );
-    let listed = cloud.list(&project).await.unwrap();
+    let listed = cloud.list(Owner::Project(&project)).await.unwrap();
     assert!(
         !listed.iter().any(|r| r.kind == ResourceKind::Cache),
         "{listed:?}"
@@ -873,4 +885,91 @@ async fn metrics_are_read_from_cloudwatch_under_rifts_names() {
         answers[3].source
     );
     assert_eq!(values(4), vec![90.0]);
+}
+
+/// Adoption's listing: what runs in a region whoever made it — an instance and a bucket made outside rift are
+/// found with their kind and size, a project's listing leaves them out, and AWS's own default VPC and default
+/// security group are no one's to adopt.
+#[tokio::test]
+async fn everything_in_a_region_is_listed_for_adoption() {
+    let region = "ap-northeast-1";
+    let Some(cloud) = moto(region).await else {
+        return;
+    };
+    let c = cloud.clients();
+    let made = c
+        .ec2
+        .run_instances()
+        .image_id("ami-00000000000000000")
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap();
+    let instance = made.instances()[0].instance_id().unwrap().to_string();
+    let bucket = project("adopt-me");
+    c.s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::ApNortheast1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let everything = cloud.list(Owner::Anyone).await.unwrap();
+    let server = everything
+        .iter()
+        .find(|r| r.cloud_id == instance)
+        .unwrap_or_else(|| panic!("{instance} not listed: {everything:?}"));
+    assert_eq!(
+        (server.kind, server.size.as_deref()),
+        (ResourceKind::WebServer, Some("t3.small"))
+    );
+    assert!(!server.managed_by_rift());
+    assert!(
+        everything
+            .iter()
+            .any(|r| r.kind == ResourceKind::ObjectStorage && r.cloud_id == bucket),
+        "{bucket} not listed"
+    );
+    let defaults = c.ec2.describe_vpcs().send().await.unwrap();
+    for vpc in defaults
+        .vpcs()
+        .iter()
+        .filter(|v| v.is_default() == Some(true))
+    {
+        let id = vpc.vpc_id().unwrap();
+        assert!(
+            !everything.iter().any(|r| r.cloud_id == id),
+            "default VPC {id} listed"
+        );
+    }
+    let default_groups = c
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for group in default_groups.security_groups() {
+        let id = group.group_id().unwrap();
+        assert!(
+            !everything.iter().any(|r| r.cloud_id == id),
+            "default security group {id} listed"
+        );
+    }
+    let own = cloud.list(Owner::Project(&project("adopt"))).await.unwrap();
+    assert!(
+        !own.iter()
+            .any(|r| r.cloud_id == instance || r.cloud_id == bucket)
+    );
 }

@@ -15,7 +15,7 @@ use rift::cloud::digitalocean::{
     VolumeAction, VolumeCreate, VpcCreate,
 };
 use rift::cloud::{
-    Cloud, CloudError, CreateContext, DeleteOutcome, NewSize, Progress, ResourceRecord,
+    Cloud, CloudError, CreateContext, DeleteOutcome, NewSize, Owner, Progress, ResourceRecord,
 };
 use rift::model::{DeploymentRequest, ResourceKind};
 
@@ -142,7 +142,10 @@ async fn droplet_operations_match_the_spec() {
     assert!(created.links.actions.iter().any(|a| a.rel == "create"));
     let droplet = client.get_droplet(created.droplet.id).await.unwrap();
     assert!(!droplet.addresses().is_empty());
-    let listed = client.list_droplets("rift-project:p-1").await.unwrap();
+    let listed = client
+        .list_droplets(Some("rift-project:p-1"))
+        .await
+        .unwrap();
     assert!(!listed.is_empty());
     for action in [
         DropletAction::PowerOff,
@@ -188,7 +191,7 @@ async fn database_operations_match_the_spec() {
     client.get_database(&cluster.id).await.unwrap();
     assert!(
         !client
-            .list_databases("rift-project:p-1")
+            .list_databases(Some("rift-project:p-1"))
             .await
             .unwrap()
             .is_empty()
@@ -377,7 +380,7 @@ async fn prisms_foreign_next_link_is_not_followed() {
     let Some(url) = prism_url() else { return };
     let (client, audit) = prism_client(&url);
     // The example list of droplets links to further pages on api.digitalocean.com.
-    client.list_droplets("web").await.unwrap();
+    client.list_droplets(Some("web")).await.unwrap();
     client.list_vpcs().await.unwrap();
     let requests = audit.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
@@ -529,7 +532,7 @@ async fn every_kind_of_a_plan_is_provisioned_with_valid_requests() {
         let got = cloud.get(record.kind, &record.cloud_id).await.unwrap();
         assert_eq!(got.kind, record.kind);
     }
-    cloud.list("p-1").await.unwrap();
+    cloud.list(Owner::Project("p-1")).await.unwrap();
     let db = records
         .values()
         .find(|r| r.kind == ResourceKind::Database)

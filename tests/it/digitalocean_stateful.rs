@@ -11,7 +11,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use rift::cloud::digitalocean::{DigitalOcean, DoError};
-use rift::cloud::{Cloud, CloudError, CreateContext, NewSize, Progress, ResourceRecord};
+use rift::cloud::{Cloud, CloudError, CreateContext, NewSize, Owner, Progress, ResourceRecord};
 use rift::model::{DeploymentRequest, ResourceKind};
 
 use crate::support::digitalocean::{Account, Fake, Reply, account_reply, ok, query_param};
@@ -349,6 +349,7 @@ async fn applying_twice_creates_nothing_the_second_time() {
     let account = Arc::new(Mutex::new(Account::default()));
     let state = account.clone();
     let fake = Fake::start(move |hit, _| account_reply(&state, hit)).await;
+    let state = account;
     let cloud = DigitalOcean::new(fake.client(|_| {}), "nyc3", Vec::new());
     let request: DeploymentRequest = serde_json::from_value(json!({
         "name": "shop", "provider": "digitalocean", "regions": {"digitalocean": "nyc3"},
@@ -404,7 +405,7 @@ async fn applying_twice_creates_nothing_the_second_time() {
     assert_eq!(posted.body["vpc_uuid"], json!(vpc.cloud_id));
 
     // Everything is found again by the project's marks.
-    let listed = cloud.list("p-7").await;
+    let listed = cloud.list(Owner::Project("p-7")).await;
     let listed = match listed {
         Ok(listed) => listed,
         Err(e) => panic!("{e}"),
@@ -421,6 +422,26 @@ async fn applying_twice_creates_nothing_the_second_time() {
             .count(),
         2
     );
+
+    // A droplet made outside rift: adoption's listing finds it (and the project's own), the project's does not.
+    let outsider = {
+        let mut account = state.lock().unwrap();
+        let mut droplet = account.droplets[0].clone();
+        droplet["id"] = json!(990_001);
+        droplet["name"] = json!("made-by-hand");
+        droplet["tags"] = json!([]);
+        account.droplets.push(droplet);
+        "990001".to_string()
+    };
+    let everything = cloud.list(Owner::Anyone).await.unwrap();
+    let found = everything.iter().find(|r| r.cloud_id == outsider).unwrap();
+    assert_eq!(
+        (found.kind, found.project()),
+        (ResourceKind::WebServer, None)
+    );
+    assert!(everything.len() > listed.len(), "{everything:?}");
+    let own = cloud.list(Owner::Project("p-7")).await.unwrap();
+    assert!(!own.iter().any(|r| r.cloud_id == outsider));
 }
 
 #[tokio::test]

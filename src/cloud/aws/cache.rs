@@ -7,7 +7,7 @@ use aws_sdk_elasticache::types::{CacheCluster, Tag};
 
 use super::{AwsClients, Tags, code, not_found, not_found_as, record, sdk_error, wait_for};
 use crate::cloud::{
-    CloudError, Pages, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
+    CloudError, Owner, Pages, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
 };
 use crate::model::ResourceKind;
 
@@ -73,7 +73,7 @@ pub async fn get(c: &AwsClients, id: &str) -> Result<ResourceRecord, CloudError>
 }
 
 /// The clusters rift created for a project (ElastiCache cannot filter by tag, so each cluster's tags are read).
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
     let mut found = Vec::new();
     let mut marker: Option<String> = None;
     let mut pages = Pages::new("elasticache:DescribeCacheClusters");
@@ -93,7 +93,7 @@ pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, 
             .filter(|k| k.cache_cluster_status() != Some("deleting"))
         {
             let record = cluster_record(c, cluster, tags_of(c, cluster).await?);
-            if record.managed_by_rift() && record.project() == Some(project) {
+            if owner.owns(&record) {
                 found.push(record);
             }
         }

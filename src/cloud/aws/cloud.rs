@@ -12,8 +12,8 @@ use super::{
     network, object_storage, permissions, storage,
 };
 use crate::cloud::{
-    Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Progress,
-    ResourceRecord,
+    Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Owner,
+    Progress, ResourceRecord,
 };
 use crate::model::{
     AccessSource, MetricQuery, PlannedResource, Provider, ResourceKind, ResourceSpec, SeriesAnswer,
@@ -294,19 +294,19 @@ impl Cloud for AwsCloud {
         }
     }
 
-    async fn list(&self, project_id: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+    async fn list(&self, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
         let c = &self.clients;
         let (networks, firewalls, servers, volumes) = futures::try_join!(
-            network::list(c, project_id),
-            firewall::list(c, project_id),
-            compute::list(c, project_id),
-            storage::list(c, project_id),
+            network::list(c, owner),
+            firewall::list(c, owner),
+            compute::list(c, owner),
+            storage::list(c, owner),
         )?;
         let (databases, caches, balancers, buckets) = futures::try_join!(
-            database::list(c, project_id),
-            cache::list(c, project_id),
-            load_balancer::list(c, project_id),
-            object_storage::list(c, project_id),
+            database::list(c, owner),
+            cache::list(c, owner),
+            load_balancer::list(c, owner),
+            object_storage::list(c, owner),
         )?;
         Ok([
             networks, firewalls, servers, volumes, databases, caches, balancers, buckets,

@@ -9,10 +9,10 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{
-    AwsClients, Tags, ec2_filter, ec2_owned, ec2_tag_spec, ec2_tags, missing, not_found,
-    not_found_as, record, sdk_error, wait_for,
+    AwsClients, Tags, ec2_filter, ec2_listing, ec2_owned, ec2_tag_spec, ec2_tags, missing,
+    not_found, not_found_as, record, sdk_error, wait_for,
 };
-use crate::cloud::{CloudError, Progress, ResourceRecord};
+use crate::cloud::{CloudError, Owner, Progress, ResourceRecord};
 use crate::mapping;
 use crate::model::ResourceKind;
 
@@ -169,8 +169,8 @@ pub async fn get(c: &AwsClients, id: &str) -> Result<ResourceRecord, CloudError>
 }
 
 /// The instances rift launched for a project that are not terminated.
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
-    let mut filters = ec2_owned(project, None);
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
+    let mut filters = ec2_listing(owner);
     filters.push(live_filter());
     let out = c
         .ec2

@@ -8,7 +8,7 @@ use aws_sdk_rds::types::{DbInstance, Tag};
 use super::{
     AwsClients, Tags, code, missing, not_found, not_found_as, record, sdk_error, wait_for,
 };
-use crate::cloud::{CloudError, Pages, Progress, ResourceRecord};
+use crate::cloud::{CloudError, Owner, Pages, Progress, ResourceRecord};
 use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["DBInstanceNotFound", "DBInstanceNotFoundFault"];
@@ -98,7 +98,7 @@ pub async fn get(c: &AwsClients, id: &str) -> Result<ResourceRecord, CloudError>
 }
 
 /// The RDS instances rift created for a project (RDS cannot filter by tag, so the tags are compared here).
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
     let mut found = Vec::new();
     let mut marker: Option<String> = None;
     let mut pages = Pages::new("rds:DescribeDBInstances");
@@ -116,7 +116,7 @@ pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, 
                 .map(|i| instance_record(c, i))
                 // An instance being deleted is gone as far as the project is concerned.
                 .filter(|r| r.state != "deleting")
-                .filter(|r| r.managed_by_rift() && r.project() == Some(project)),
+                .filter(|r| owner.owns(r)),
         );
         match pages.next(out.marker())? {
             Some(next) => marker = Some(next),

@@ -4,10 +4,10 @@
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair};
 
 use super::{
-    AwsClients, Tags, code, ec2_filter, ec2_owned, ec2_rift_owned, ec2_tag_spec, ec2_tags, missing,
-    not_found, not_found_as, record, sdk_error,
+    AwsClients, Tags, code, ec2_filter, ec2_listing, ec2_rift_owned, ec2_tag_spec, ec2_tags,
+    missing, not_found, not_found_as, record, sdk_error,
 };
-use crate::cloud::{CloudError, ResourceRecord};
+use crate::cloud::{CloudError, Owner, ResourceRecord};
 use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["InvalidGroup.NotFound", "InvalidGroupId.Malformed"];
@@ -113,17 +113,19 @@ pub async fn get(c: &AwsClients, group_id: &str) -> Result<ResourceRecord, Cloud
 }
 
 /// The security groups rift created for a project.
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+/// The security groups of a listing; a VPC's `default` group (made and kept by AWS) is no one's to adopt.
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
     let out = c
         .ec2
         .describe_security_groups()
-        .set_filters(Some(ec2_owned(project, None)))
+        .set_filters(Some(ec2_listing(owner)))
         .send()
         .await
         .map_err(|e| sdk_error("ec2:DescribeSecurityGroups", e))?;
     Ok(out
         .security_groups()
         .iter()
+        .filter(|g| g.group_name() != Some("default"))
         .map(|g| group_record(c, g))
         .collect())
 }

@@ -13,7 +13,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use super::{
     AwsClients, Tags, code, missing, not_found, not_found_as, record, sdk_error, wait_for,
 };
-use crate::cloud::{CloudError, Pages, Progress, ResourceRecord};
+use crate::cloud::{CloudError, Owner, Pages, Progress, ResourceRecord};
 use crate::model::{ListenerRule, ResourceKind};
 
 const NOT_FOUND: &[&str] = &["LoadBalancerNotFound", "ValidationError"];
@@ -202,7 +202,7 @@ pub async fn get(c: &AwsClients, arn: &str) -> Result<ResourceRecord, CloudError
 }
 
 /// The load balancers rift created for a project (ELBv2 cannot filter by tag, so tags are read in batches).
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
     let mut all = Vec::new();
     let mut marker: Option<String> = None;
     let mut pages = Pages::new("elbv2:DescribeLoadBalancers");
@@ -230,11 +230,13 @@ pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, 
             .collect();
         let tags = tags_of(c, &arns).await?;
         for lb in batch {
-            let Some(lb_tags) = lb.load_balancer_arn().and_then(|arn| tags.get(arn)) else {
-                continue;
-            };
+            let untagged = BTreeMap::new();
+            let lb_tags = lb
+                .load_balancer_arn()
+                .and_then(|arn| tags.get(arn))
+                .unwrap_or(&untagged);
             let record = lb_record(c, lb, lb_tags);
-            if record.managed_by_rift() && record.project() == Some(project) {
+            if owner.owns(&record) {
                 found.push(record);
             }
         }

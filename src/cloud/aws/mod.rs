@@ -32,7 +32,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 };
 
 use super::{
-    CloudError, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT,
+    CloudError, Owner, Progress, ResourceRecord, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_PROJECT,
 };
 use crate::model::{Provider, ResourceKind};
 
@@ -339,6 +339,14 @@ pub(crate) fn ec2_filter(name: &str, value: &str) -> aws_sdk_ec2::types::Filter 
 /// Matches what rift created (any project).
 pub(crate) fn ec2_rift_owned() -> aws_sdk_ec2::types::Filter {
     ec2_filter(&format!("tag:{TAG_MANAGED_BY}"), TAG_MANAGED_BY_VALUE)
+}
+
+/// The EC2 filters of a listing: what rift made for the project, or (for anyone) none.
+pub(crate) fn ec2_listing(owner: Owner<'_>) -> Vec<aws_sdk_ec2::types::Filter> {
+    match owner {
+        Owner::Project(project) => ec2_owned(project, None),
+        Owner::Anyone => Vec::new(),
+    }
 }
 
 /// Filters matching what rift created for a project (and, with a name, that one resource).

@@ -6,10 +6,10 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{AttributeBooleanValue, DomainType, ResourceType};
 
 use super::{
-    AwsClients, Tags, code, ec2_filter, ec2_owned, ec2_rift_owned, ec2_tag_spec, ec2_tags, missing,
-    not_found, not_found_as, record, sdk_error, wait_for,
+    AwsClients, Tags, code, ec2_filter, ec2_listing, ec2_owned, ec2_rift_owned, ec2_tag_spec,
+    ec2_tags, missing, not_found, not_found_as, record, sdk_error, wait_for,
 };
-use crate::cloud::{CloudError, Progress, ResourceRecord};
+use crate::cloud::{CloudError, Owner, Progress, ResourceRecord};
 use crate::model::{ResourceKind, Subnet};
 
 /// Tag that tells public subnets (internet-facing: load balancers, public servers) from private ones.
@@ -142,11 +142,14 @@ pub async fn get(c: &AwsClients, vpc_id: &str) -> Result<ResourceRecord, CloudEr
 }
 
 /// The networks rift created for a project.
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+/// The VPCs of a listing; an account's default VPC (one per region, made by AWS) is no one's to adopt.
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
+    let mut filters = ec2_listing(owner);
+    filters.push(ec2_filter("is-default", "false"));
     let out = c
         .ec2
         .describe_vpcs()
-        .set_filters(Some(ec2_owned(project, None)))
+        .set_filters(Some(filters))
         .send()
         .await
         .map_err(|e| sdk_error("ec2:DescribeVpcs", e))?;

@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{
 };
 
 use super::{AwsClients, Tags, code, not_found_as, record, sdk_error};
-use crate::cloud::{CloudError, ResourceRecord};
+use crate::cloud::{CloudError, Owner, ResourceRecord};
 use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["NoSuchBucket", "NotFound"];
@@ -164,7 +164,7 @@ pub async fn get(c: &AwsClients, bucket: &str) -> Result<ResourceRecord, CloudEr
 }
 
 /// The buckets rift created for a project in this client's region.
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
     let out =
         c.s3.list_buckets()
             .bucket_region(&c.region)
@@ -177,9 +177,14 @@ pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, 
         let Ok(tags) = tags_of(c, bucket).await else {
             continue;
         };
-        let owned = tags.get(super::TAG_PROJECT).map(String::as_str) == Some(project)
-            && tags.get(super::TAG_MANAGED_BY).map(String::as_str)
-                == Some(super::TAG_MANAGED_BY_VALUE);
+        let owned = match owner {
+            Owner::Project(project) => {
+                tags.get(super::TAG_PROJECT).map(String::as_str) == Some(project)
+                    && tags.get(super::TAG_MANAGED_BY).map(String::as_str)
+                        == Some(super::TAG_MANAGED_BY_VALUE)
+            }
+            Owner::Anyone => true,
+        };
         if owned {
             found.push(get(c, bucket).await?);
         }

@@ -5,10 +5,10 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{ResourceType, Volume, VolumeType};
 
 use super::{
-    AwsClients, Tags, code, ec2_owned, ec2_tag_spec, ec2_tags, missing, not_found, not_found_as,
-    record, sdk_error, wait_for,
+    AwsClients, Tags, code, ec2_listing, ec2_owned, ec2_tag_spec, ec2_tags, missing, not_found,
+    not_found_as, record, sdk_error, wait_for,
 };
-use crate::cloud::{CloudError, Progress, ResourceRecord};
+use crate::cloud::{CloudError, Owner, Progress, ResourceRecord};
 use crate::model::ResourceKind;
 
 const NOT_FOUND: &[&str] = &["InvalidVolume.NotFound", "InvalidVolumeID.Malformed"];
@@ -183,11 +183,11 @@ pub async fn get(c: &AwsClients, id: &str) -> Result<ResourceRecord, CloudError>
 }
 
 /// The volumes rift created for a project (instances' root volumes are parts of the instances, not listed).
-pub async fn list(c: &AwsClients, project: &str) -> Result<Vec<ResourceRecord>, CloudError> {
+pub async fn list(c: &AwsClients, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
     let out = c
         .ec2
         .describe_volumes()
-        .set_filters(Some(ec2_owned(project, None)))
+        .set_filters(Some(ec2_listing(owner)))
         .send()
         .await
         .map_err(|e| sdk_error("ec2:DescribeVolumes", e))?;

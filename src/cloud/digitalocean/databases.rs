@@ -117,11 +117,13 @@ impl Client {
         Ok(one.database)
     }
 
-    /// Clusters carrying `tag` (the endpoint is not paginated).
-    pub async fn list_databases(&self, tag: &str) -> Result<Vec<Database>, DoError> {
-        let many: Many = self
-            .get("/v2/databases", &[("tag_name", tag.to_string())])
-            .await?;
+    /// Clusters carrying `tag`, or every cluster of the account (the endpoint is not paginated).
+    pub async fn list_databases(&self, tag: Option<&str>) -> Result<Vec<Database>, DoError> {
+        let query: Vec<(&str, String)> = tag
+            .map(|t| ("tag_name", t.to_string()))
+            .into_iter()
+            .collect();
+        let many: Many = self.get("/v2/databases", &query).await?;
         Ok(many.databases)
     }
 
@@ -211,7 +213,7 @@ impl DigitalOcean {
         };
         let rules = trusted_sources(ctx, allowed_from)?;
         let project = project_tag(&ctx.project_id);
-        let existing = self.client.list_databases(&project).await?;
+        let existing = self.client.list_databases(Some(&project)).await?;
         if let Some(found) = existing.iter().find(|d| d.name == resource.name) {
             ctx.progress.report(&format!(
                 "cluster {} already exists ({})",

@@ -129,10 +129,13 @@ impl Client {
         Ok(one.droplet)
     }
 
-    /// Droplets carrying `tag` (every page).
-    pub async fn list_droplets(&self, tag: &str) -> Result<Vec<Droplet>, DoError> {
-        self.list_all("/v2/droplets", &[("tag_name", tag.to_string())], "droplets")
-            .await
+    /// Droplets carrying `tag`, or every droplet of the account (every page).
+    pub async fn list_droplets(&self, tag: Option<&str>) -> Result<Vec<Droplet>, DoError> {
+        let query: Vec<(&str, String)> = tag
+            .map(|t| ("tag_name", t.to_string()))
+            .into_iter()
+            .collect();
+        self.list_all("/v2/droplets", &query, "droplets").await
     }
 
     pub async fn delete_droplet(&self, id: u64) -> Result<(), DoError> {
@@ -185,7 +188,7 @@ impl DigitalOcean {
             )));
         };
         let project = project_tag(&ctx.project_id);
-        let existing = self.client.list_droplets(&project).await?;
+        let existing = self.client.list_droplets(Some(&project)).await?;
         if let Some(found) = existing.iter().find(|d| d.name == resource.name) {
             ctx.progress.report(&format!(
                 "droplet {} already exists (id {})",

@@ -11,8 +11,8 @@ use super::account::{
 };
 use super::client::{Client, ClientConfig, PollPolicy};
 use crate::cloud::{
-    Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Progress,
-    ResourceRecord,
+    Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Owner,
+    Progress, ResourceRecord,
 };
 use crate::model::{
     MetricQuery, PlannedResource, Provider, ResourceKind, ResourceSpec, SeriesAnswer, TimeRange,
@@ -153,48 +153,11 @@ impl Cloud for DigitalOcean {
         }
     }
 
-    async fn list(&self, project_id: &str) -> Result<Vec<ResourceRecord>, CloudError> {
-        let project = project_tag(project_id);
-        let mut records = Vec::new();
-        let droplets = self.client.list_droplets(&project).await?;
-        records.extend(droplets.iter().map(super::droplets::droplet_record));
-        let clusters = self.client.list_databases(&project).await?;
-        records.extend(clusters.iter().map(super::databases::database_record));
-        let volumes = self.client.list_volumes(&self.region, None).await?;
-        records.extend(
-            volumes
-                .iter()
-                .filter(|v| v.tags.contains(&project))
-                .map(super::volumes::volume_record),
-        );
-        let vpcs = self.client.list_vpcs().await?;
-        let own_vpcs: Vec<&super::vpcs::Vpc> = vpcs
-            .iter()
-            .filter(|v| v.region == self.region && super::vpcs::marks_project(v, project_id))
-            .collect();
-        records.extend(own_vpcs.iter().map(|v| super::vpcs::vpc_record(v)));
-        let tags = tag_map(&base_tags(project_id));
-        // Load balancers carry no tags: those in the project's VPCs are the project's.
-        let lbs = self.client.list_load_balancers().await?;
-        records.extend(
-            lbs.iter()
-                .filter(|lb| {
-                    lb.vpc_uuid
-                        .as_ref()
-                        .is_some_and(|id| own_vpcs.iter().any(|v| &v.id == id))
-                })
-                .map(|lb| super::load_balancers::load_balancer_record(lb, tags.clone())),
-        );
-        // Firewalls carry no tags either: rift's apply by a tag that names the project.
-        let firewall_prefix = firewall_tag(project_id, "");
-        let firewalls = self.client.list_firewalls().await?;
-        records.extend(
-            firewalls
-                .iter()
-                .filter(|f| f.tags.iter().any(|t| t.starts_with(&firewall_prefix)))
-                .map(super::firewalls::firewall_record),
-        );
-        Ok(records)
+    async fn list(&self, owner: Owner<'_>) -> Result<Vec<ResourceRecord>, CloudError> {
+        match owner {
+            Owner::Project(project_id) => self.project_resources(project_id).await,
+            Owner::Anyone => self.account_resources().await,
+        }
     }
 
     async fn resize(
@@ -251,5 +214,100 @@ impl Cloud for DigitalOcean {
                 }
             }
         }
+    }
+}
+
+impl DigitalOcean {
+    /// What rift made for the project in this region, found by its tags (or, for the kinds without tags,
+    /// by the project's VPCs and firewall tags).
+    pub(super) async fn project_resources(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<ResourceRecord>, CloudError> {
+        let project = project_tag(project_id);
+        let mut records = Vec::new();
+        let droplets = self.client.list_droplets(Some(&project)).await?;
+        records.extend(droplets.iter().map(super::droplets::droplet_record));
+        let clusters = self.client.list_databases(Some(&project)).await?;
+        records.extend(clusters.iter().map(super::databases::database_record));
+        let volumes = self.client.list_volumes(&self.region, None).await?;
+        records.extend(
+            volumes
+                .iter()
+                .filter(|v| v.tags.contains(&project))
+                .map(super::volumes::volume_record),
+        );
+        let vpcs = self.client.list_vpcs().await?;
+        let own_vpcs: Vec<&super::vpcs::Vpc> = vpcs
+            .iter()
+            .filter(|v| v.region == self.region && super::vpcs::marks_project(v, project_id))
+            .collect();
+        records.extend(own_vpcs.iter().map(|v| super::vpcs::vpc_record(v)));
+        let tags = tag_map(&base_tags(project_id));
+        // Load balancers carry no tags: those in the project's VPCs are the project's.
+        let lbs = self.client.list_load_balancers().await?;
+        records.extend(
+            lbs.iter()
+                .filter(|lb| {
+                    lb.vpc_uuid
+                        .as_ref()
+                        .is_some_and(|id| own_vpcs.iter().any(|v| &v.id == id))
+                })
+                .map(|lb| super::load_balancers::load_balancer_record(lb, tags.clone())),
+        );
+        // Firewalls carry no tags either: rift's apply by a tag that names the project.
+        let firewall_prefix = firewall_tag(project_id, "");
+        let firewalls = self.client.list_firewalls().await?;
+        records.extend(
+            firewalls
+                .iter()
+                .filter(|f| f.tags.iter().any(|t| t.starts_with(&firewall_prefix)))
+                .map(super::firewalls::firewall_record),
+        );
+        Ok(records)
+    }
+
+    /// Everything of the kinds rift maps in this region, whoever made it: droplets, database clusters, volumes,
+    /// VPCs (not the region's default one), load balancers, firewalls (account-wide) and, when Spaces keys are
+    /// set, Spaces buckets.
+    pub(super) async fn account_resources(&self) -> Result<Vec<ResourceRecord>, CloudError> {
+        let here = |region: &str| region == self.region;
+        let mut records = Vec::new();
+        let droplets = self.client.list_droplets(None).await?;
+        records.extend(
+            droplets
+                .iter()
+                .filter(|d| here(&d.region.slug))
+                .map(super::droplets::droplet_record),
+        );
+        let clusters = self.client.list_databases(None).await?;
+        records.extend(
+            clusters
+                .iter()
+                .filter(|c| here(&c.region))
+                .map(super::databases::database_record),
+        );
+        let volumes = self.client.list_volumes(&self.region, None).await?;
+        records.extend(volumes.iter().map(super::volumes::volume_record));
+        let vpcs = self.client.list_vpcs().await?;
+        records.extend(
+            vpcs.iter()
+                .filter(|v| here(&v.region) && !v.default)
+                .map(super::vpcs::vpc_record),
+        );
+        let lbs = self.client.list_load_balancers().await?;
+        records.extend(
+            lbs.iter()
+                .filter(|lb| here(&lb.region.slug))
+                .map(|lb| super::load_balancers::load_balancer_record(lb, BTreeMap::new())),
+        );
+        let firewalls = self.client.list_firewalls().await?;
+        records.extend(firewalls.iter().map(super::firewalls::firewall_record));
+        if let Ok(spaces) = self.spaces().await {
+            for bucket in spaces.list_buckets().await? {
+                records.push(self.get_bucket(&bucket, BTreeMap::new()).await?);
+            }
+        }
+        Ok(records)
     }
 }

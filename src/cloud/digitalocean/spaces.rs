@@ -95,6 +95,22 @@ impl Spaces {
         }
     }
 
+    /// The buckets these keys own in this region's endpoint.
+    pub async fn list_buckets(&self) -> Result<Vec<String>, CloudError> {
+        let out = self
+            .s3
+            .list_buckets()
+            .send()
+            .await
+            .map_err(|e| s3_error("ListBuckets", "(all)", &e))?;
+        Ok(out
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name())
+            .map(str::to_string)
+            .collect())
+    }
+
     /// Creates a private bucket; one these keys already own counts as created.
     pub async fn create_bucket(&self, name: &str) -> Result<(), CloudError> {
         let result = self

@@ -30,6 +30,9 @@ pub struct Vpc {
     pub ip_range: String,
     #[serde(default)]
     pub description: String,
+    /// The region's default VPC, made by DigitalOcean.
+    #[serde(default)]
+    pub default: bool,
 }
 
 #[derive(Deserialize)]

@@ -173,10 +173,11 @@ pub struct Account {
     pub next_id: u64,
 }
 
+/// The items carrying the query's `tag_name`; without one, every item (as the API lists a whole account).
 fn tagged<'a>(items: &'a [Value], query: &str) -> Vec<&'a Value> {
-    let tag = query_param(query, "tag_name")
-        .unwrap_or_default()
-        .replace("%3A", ":");
+    let Some(tag) = query_param(query, "tag_name").map(|t| t.replace("%3A", ":")) else {
+        return items.iter().collect();
+    };
     items
         .iter()
         .filter(|d| {
