@@ -1,6 +1,7 @@
 //! The MCP surface: the server handler, one router per tool group, and the transports. Tools are thin: parse,
 //! call the domain, shape the answer.
 
+mod alerts;
 mod answer;
 mod args;
 mod compact;
@@ -10,6 +11,7 @@ mod elicit;
 mod error;
 mod groups;
 pub mod http;
+mod incidents;
 mod migration;
 mod operations;
 mod planning;
@@ -79,8 +81,8 @@ impl AppState {
             settings.clone(),
         );
         AppState {
+            operations: Operations::new(changes.projects().clone(), store.clone(), clouds),
             plans: Plans::new(store),
-            operations: Operations::new(changes.projects().clone(), clouds),
             changes,
             prices,
             settings,
