@@ -175,7 +175,13 @@ pub async fn firing(c: &AwsClients, prefix: &str) -> Result<Vec<FiringAlarm>, Cl
             .send()
             .await
             .map_err(|e| sdk_error("cloudwatch:DescribeAlarms", e))?;
-        for alarm in page.metric_alarms() {
+        // Filtered here too: moto applies only one of DescribeAlarms' filters (the name prefix), and an alarm that
+        // is not in ALARM must never open an incident.
+        let alarming = page
+            .metric_alarms()
+            .iter()
+            .filter(|a| a.state_value() == Some(&StateValue::Alarm));
+        for alarm in alarming {
             if let Some(name) = alarm.alarm_name() {
                 firing.push(FiringAlarm {
                     cloud_id: name.to_string(),
