@@ -1,8 +1,10 @@
 //! The operate group's reads of alerts and incidents: `list_alerts`, `list_incidents`, `get_incident`, and
-//! `acknowledge_incident` (which changes only rift's record). crate::operations does the work.
+//! `acknowledge_incident` (which changes only rift's record); the resource `rift://projects/{id}/health`.
+//! crate::operations and crate::project do the work.
 
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::{Json, Peer, RoleServer, tool, tool_router};
+use rmcp::model::{ReadResourceResult, ResourceContents, ResourceTemplate};
+use rmcp::{ErrorData, Json, Peer, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -128,5 +130,48 @@ impl RiftServer {
                 .operations
                 .incident(&args.project_id, &args.incident_id)?,
         ))
+    }
+}
+
+/// `rift://projects/{project_id}/health`: the project's health per cloud and its unresolved incidents, as JSON.
+const HEALTH_TEMPLATE: &str = "rift://projects/{project_id}/health";
+
+pub(super) fn health_templates() -> Vec<ResourceTemplate> {
+    vec![
+        ResourceTemplate::new(HEALTH_TEMPLATE, "health")
+            .with_title("A project's health")
+            .with_description(
+                "Per cloud: resources by state and unresolved incidents (as list_incidents last found them), then the incidents.",
+            )
+            .with_mime_type("application/json"),
+    ]
+}
+
+impl RiftServer {
+    /// The health resource, when the URI names one.
+    pub(super) fn read_health(&self, uri: &str) -> Option<Result<ReadResourceResult, ErrorData>> {
+        let project_id = uri
+            .strip_prefix("rift://projects/")?
+            .strip_suffix("/health")?;
+        let answer = self
+            .state
+            .changes
+            .projects()
+            .health(project_id)
+            .map_err(|e| ErrorData::resource_not_found(e.to_string(), None))
+            .and_then(|(clouds, incidents)| {
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "project_id": project_id,
+                    "clouds": clouds,
+                    "incidents": incidents,
+                }))
+                .map_err(|e| ErrorData::internal_error(e.to_string(), None))
+            })
+            .map(|text| {
+                ReadResourceResult::new(vec![
+                    ResourceContents::text(text, uri).with_mime_type("application/json"),
+                ])
+            });
+        Some(answer)
     }
 }

@@ -290,6 +290,9 @@ impl ServerHandler for RiftServer {
         templates
             .resource_templates
             .extend(views::diagram_templates());
+        templates
+            .resource_templates
+            .extend(incidents::health_templates());
         Ok(templates)
     }
 
@@ -312,6 +315,9 @@ impl ServerHandler for RiftServer {
         }
         if let Some(view) = self.read_view(&request.uri) {
             return view.map(Into::into);
+        }
+        if let Some(health) = self.read_health(&request.uri) {
+            return health.map(Into::into);
         }
         self.read_terraform(&request.uri).map(Into::into)
     }

@@ -153,6 +153,41 @@ async fn a_digitalocean_rule_is_evaluated_into_one_incident_that_a_reboot_resolv
     let affects = incident["affects"].to_string();
     assert!(affects.contains("lb"), "{incident}");
 
+    // The project's health: per cloud, what it holds and what is alerting; also a resource.
+    let view = rift.ok("get_project", json!({"project_id": "shop"}));
+    let health = &view["health"][0];
+    assert_eq!(
+        (
+            &health["provider"],
+            &health["open_incidents"],
+            &health["resources"]["created"]
+        ),
+        (&json!("digitalocean"), &json!(1), &json!(4)),
+        "{health}"
+    );
+    assert!(
+        health["alerting"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("memory_percent on {web} (web_server): open since")),
+        "{health}"
+    );
+    let templates = rift.request("resources/templates/list", json!({}));
+    assert!(
+        templates
+            .to_string()
+            .contains("rift://projects/{project_id}/health"),
+        "{templates}"
+    );
+    let read = rift.request(
+        "resources/read",
+        json!({"uri": "rift://projects/shop/health"}),
+    );
+    let text = read["result"]["contents"][0]["text"].as_str().unwrap();
+    let resource: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(resource["incidents"][0]["id"], json!(id), "{resource}");
+    assert_eq!(resource["clouds"], view["health"]);
+
     let acked = rift.ok(
         "acknowledge_incident",
         json!({"project_id": "shop", "incident_id": id}),
