@@ -66,28 +66,13 @@ pub fn offers(
 }
 
 impl Changes {
-    /// The incident of this project, not yet resolved.
-    pub fn incident(&self, project: &Project, id: &str) -> Result<Incident, ChangeError> {
-        match self.store.incident(id)? {
-            Some(incident) if incident.project_id == project.id => Ok(incident),
-            _ => Err(ChangeError::invalid(
-                "incident_id",
-                format!(
-                    "project {} has no incident {}; list_incidents lists them",
-                    project.id,
-                    crate::model::quote(id)
-                ),
-            )),
-        }
-    }
-
     pub(super) fn draft_remedy(
         &self,
         project: &Project,
         incident_id: &str,
         remedy: Remedy,
     ) -> Result<(Draft, Work), ChangeError> {
-        let incident = self.incident(project, incident_id)?;
+        let incident = self.projects.incident(&project.id, incident_id)?;
         if incident.state == IncidentState::Resolved {
             return Err(ChangeError::Conflict(format!(
                 "{incident_id} was resolved at {}; there is nothing to remediate",

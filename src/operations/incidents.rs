@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::{Operations, OperationsError};
 use crate::change::{Offer, alarm_name, offers, random_hex};
 use crate::model::{
-    AlertRule, Incident, IncidentState, MetricQuery, Project, Provider, TimeRange, TimelineEntry,
+    AlertRule, Comparison, Incident, IncidentState, MetricQuery, Project, Provider, TimeRange,
+    TimelineEntry,
 };
 use crate::store::{StoredResource, rfc3339};
 
@@ -33,11 +34,13 @@ pub struct IncidentAnswer {
     pub remedies: Vec<Offer>,
 }
 
-/// What one check found: (rule, resource) pairs checked, and those firing with the reason.
+/// What one check found: (rule, resource) pairs checked, those firing with the reason, and the clouds that
+/// could not be checked.
 #[derive(Default)]
 struct Sightings {
     checked: BTreeSet<(String, String)>,
     firing: BTreeMap<(String, String), String>,
+    warnings: Vec<String>,
 }
 
 impl Operations {
@@ -53,21 +56,18 @@ impl Operations {
         let project = self.projects.get(project_id)?;
         let rules = self.store.alert_rules(&project.id)?;
         let rows = self.projects.resources(&project.id, None)?;
-        let mut warnings = Vec::new();
-        let sightings = self
-            .check(&project, &rules, &rows, now, &mut warnings)
-            .await;
+        let sightings = self.check(&project, &rules, &rows, now).await;
         self.record(&project, &rules, &rows, &sightings, now, client)?;
         Ok(IncidentsReport {
             incidents: self.store.incidents(&project.id, resolved, LIST_LIMIT)?,
             project_id: project.id,
-            warnings,
+            warnings: sightings.warnings,
         })
     }
 
     /// One incident as stored, with the fixes that fit it.
     pub fn incident(&self, project_id: &str, id: &str) -> Result<IncidentAnswer, OperationsError> {
-        let incident = self.stored_incident(project_id, id)?;
+        let incident = self.projects.incident(project_id, id)?;
         let rule = self.store.alert_rule(project_id, &incident.rule)?;
         let resource = self.projects.resource(project_id, &incident.resource).ok();
         let remedies = match (&rule, &resource) {
@@ -87,7 +87,7 @@ impl Operations {
         now: i64,
         client: Option<&str>,
     ) -> Result<Incident, OperationsError> {
-        let mut incident = self.stored_incident(project_id, id)?;
+        let mut incident = self.projects.incident(project_id, id)?;
         match incident.state {
             IncidentState::Resolved => {
                 return Err(OperationsError::Conflict(format!(
@@ -121,21 +121,6 @@ impl Operations {
         Ok(incident)
     }
 
-    fn stored_incident(&self, project_id: &str, id: &str) -> Result<Incident, OperationsError> {
-        let project = self.projects.get(project_id)?;
-        match self.store.incident(id)? {
-            Some(incident) if incident.project_id == project.id => Ok(incident),
-            _ => Err(OperationsError::invalid(
-                "incident_id",
-                format!(
-                    "project {} has no incident {}; list_incidents lists them",
-                    project.id,
-                    crate::model::quote(id)
-                ),
-            )),
-        }
-    }
-
     /// Asks each cloud and region holding a rule's alarms what fires; where the cloud keeps no firing state,
     /// evaluates the rules against its metrics.
     async fn check(
@@ -144,7 +129,6 @@ impl Operations {
         rules: &[AlertRule],
         rows: &[StoredResource],
         now: i64,
-        warnings: &mut Vec<String>,
     ) -> Sightings {
         let mut sightings = Sightings::default();
         let mut places: BTreeSet<(Provider, String)> = BTreeSet::new();
@@ -168,7 +152,7 @@ impl Operations {
                 Err(e) => Err(e),
             };
             match firing {
-                Err(e) => warnings.push(format!("{provider} {region}: {e}")),
+                Err(e) => sightings.warnings.push(format!("{provider} {region}: {e}")),
                 Ok(Some(firing)) => {
                     for rule in rules {
                         for alarm in rule
@@ -193,11 +177,9 @@ impl Operations {
                         project,
                         rules,
                         rows,
-                        provider,
-                        &region,
+                        (provider, &region),
                         now,
                         &mut sightings,
-                        warnings,
                     )
                     .await;
                 }
@@ -208,17 +190,14 @@ impl Operations {
 
     /// rift's own evaluation: a rule fires on a resource when it has samples over the rule's duration and every
     /// one is past the threshold. A metric the cloud does not serve leaves the incident as it was.
-    #[allow(clippy::too_many_arguments)]
     async fn evaluate(
         &self,
         project: &Project,
         rules: &[AlertRule],
         rows: &[StoredResource],
-        provider: Provider,
-        region: &str,
+        (provider, region): (Provider, &str),
         now: i64,
         sightings: &mut Sightings,
-        warnings: &mut Vec<String>,
     ) {
         let end = now - now % 60;
         for rule in rules {
@@ -251,7 +230,7 @@ impl Operations {
             let answers = match self.read(project, provider, region, &queries, &range).await {
                 Ok(answers) => answers,
                 Err(e) => {
-                    warnings.push(format!("{provider} {region}: {e}"));
+                    sightings.warnings.push(format!("{provider} {region}: {e}"));
                     continue;
                 }
             };
@@ -264,10 +243,7 @@ impl Operations {
                     .collect();
                 let Some(last) = values.last() else { continue };
                 let key = (rule.name.clone(), resource.name.clone());
-                if values
-                    .iter()
-                    .all(|v| rule.comparison.holds(*v, rule.threshold))
-                {
+                if fires(&values, rule.comparison, rule.threshold) {
                     sightings.firing.insert(
                         key.clone(),
                         format!(
@@ -276,8 +252,8 @@ impl Operations {
                             values.len(),
                             rule.minutes,
                             match rule.comparison {
-                                crate::model::Comparison::Above => "above",
-                                crate::model::Comparison::Below => "below",
+                                Comparison::Above => "above",
+                                Comparison::Below => "below",
                             },
                             rule.threshold,
                             last,
@@ -376,6 +352,12 @@ impl Operations {
     }
 }
 
+/// Whether samples over a rule's duration make it fire: there are some, and every one is past the threshold
+/// (one sample back within it clears the rule, as a CloudWatch alarm of that many datapoints would).
+fn fires(values: &[f64], comparison: Comparison, threshold: f64) -> bool {
+    !values.is_empty() && values.iter().all(|v| comparison.holds(*v, threshold))
+}
+
 /// The live resources that depend on `name`, directly or through others, by name.
 fn dependents(rows: &[StoredResource], name: &str) -> Vec<String> {
     let mut found: BTreeSet<String> = BTreeSet::new();
@@ -392,4 +374,79 @@ fn dependents(rows: &[StoredResource], name: &str) -> Vec<String> {
         }
     }
     found.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ResourceState;
+
+    #[test]
+    fn a_rule_fires_only_when_every_sample_is_past_its_threshold() {
+        assert!(fires(&[91.0, 95.0], Comparison::Above, 90.0));
+        assert!(!fires(&[91.0, 89.0, 95.0], Comparison::Above, 90.0));
+        assert!(
+            !fires(&[], Comparison::Above, 90.0),
+            "no samples is no verdict"
+        );
+        assert!(fires(&[5.0], Comparison::Below, 10.0));
+        assert!(
+            !fires(&[90.0], Comparison::Above, 90.0),
+            "at the threshold is not past it"
+        );
+    }
+
+    /// A plan's resources as stored rows (created), with `depends_on` set as given.
+    fn rows(edges: &[(&str, &[&str])]) -> Vec<StoredResource> {
+        let request: crate::model::DeploymentRequest = serde_json::from_value(serde_json::json!({
+            "name": "shop", "provider": "aws",
+            "components": [{"name": "web", "kind": "web_server"}, {"name": "db", "kind": "database"},
+                           {"name": "lb", "kind": "load_balancer"}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::planner::plan(&request).unwrap_or_else(|e| panic!("{e}"));
+        edges
+            .iter()
+            .map(|(name, depends_on)| {
+                let mut planned = plan.resources[0].clone();
+                planned.name = name.to_string();
+                planned.depends_on = depends_on.iter().map(|d| d.to_string()).collect();
+                StoredResource {
+                    name: name.to_string(),
+                    kind: planned.kind,
+                    provider: planned.provider,
+                    region: planned.region.clone(),
+                    state: if *name == "old" {
+                        ResourceState::Deleted
+                    } else {
+                        ResourceState::Created
+                    },
+                    cloud_id: Some(format!("id-{name}")),
+                    size: None,
+                    monthly_cost: None,
+                    endpoints: vec![],
+                    plan_id: None,
+                    managed: true,
+                    error: None,
+                    pending: None,
+                    updated_at: String::new(),
+                    planned: Some(planned),
+                    record: None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn what_depends_on_a_resource_is_found_through_the_graph() {
+        // A deleted resource depends on nothing any more.
+        let rows = rows(&[
+            ("db", &[]),
+            ("web", &["db"]),
+            ("lb", &["web"]),
+            ("old", &["db"]),
+        ]);
+        assert_eq!(dependents(&rows, "db"), ["lb", "web"]);
+        assert_eq!(dependents(&rows, "lb"), Vec::<String>::new());
+    }
 }

@@ -1,4 +1,4 @@
-//! A project's health per cloud, from what rift has recorded (no cloud is asked): its resources by state and
+//! A project's incidents as recorded, and its health per cloud, from what rift has recorded (no cloud is asked): its resources by state and
 //! the incidents not yet resolved, with the metric each is about. `list_incidents` refreshes the incidents.
 
 use std::collections::BTreeMap;
@@ -62,6 +62,22 @@ pub fn summarize(
 }
 
 impl Projects {
+    /// One incident of the project, or an error saying where its incidents are listed.
+    pub fn incident(&self, project_id: &str, id: &str) -> Result<Incident, ProjectError> {
+        let project = self.get(project_id)?;
+        match self.store.incident(id)? {
+            Some(incident) if incident.project_id == project.id => Ok(incident),
+            _ => Err(ProjectError::invalid(
+                "incident_id",
+                format!(
+                    "project {} has no incident {}; list_incidents lists them",
+                    project.id,
+                    crate::model::quote(id)
+                ),
+            )),
+        }
+    }
+
     /// The project's health per cloud, and its unresolved incidents.
     pub fn health(&self, id: &str) -> Result<(Vec<CloudHealth>, Vec<Incident>), ProjectError> {
         let project = self.get(id)?;
