@@ -9,7 +9,7 @@ use serde_json::json;
 use super::propose::Draft;
 use super::{Action, AlertRequest, ChangeError, Changes, Step, Work};
 use crate::cloud::{DeleteOutcome, alarm_support};
-use crate::model::{AlarmSpec, AlertRule, CloudAlarm, Metric, Project, Provider};
+use crate::model::{AlarmSpec, AlertRule, CloudAlarm, Metric, Project, Provider, ResourceKind};
 use crate::pricing::Micros;
 use crate::project::monthly_cost;
 use crate::store::{ChangeState, StoredResource, now, rfc3339};
@@ -126,13 +126,24 @@ impl Changes {
                     .to_string(),
             );
         }
-        if self.store.alert_rule(&project.id, &request.name)?.is_some() {
+        // A rule made again replaces the earlier one: its alarms on resources no longer watched are removed.
+        let previous = self
+            .store
+            .alert_rule(&project.id, &request.name)?
+            .map(|r| r.alarms)
+            .unwrap_or_default();
+        if !previous.is_empty() {
             warnings.push(format!(
                 "the rule {} exists: this replaces it and its alarms",
                 request.name
             ));
         }
-        let steps: Vec<Step> = targets
+        let watched_before = |name: &str, provider: Provider| {
+            previous
+                .iter()
+                .any(|a| a.provider == provider && a.resources.iter().any(|r| r == name))
+        };
+        let mut steps: Vec<Step> = targets
             .iter()
             .map(|t| Step {
                 action: Action::Alarm,
@@ -141,9 +152,34 @@ impl Changes {
                 provider: t.provider,
                 region: t.region.clone(),
                 size: None,
-                monthly_cost: Some(cost_of(t.provider)),
+                monthly_cost: Some(if watched_before(&t.name, t.provider) {
+                    Micros::ZERO
+                } else {
+                    cost_of(t.provider)
+                }),
             })
             .collect();
+        for alarm in &previous {
+            for name in &alarm.resources {
+                if !targets
+                    .iter()
+                    .any(|t| t.name == *name && t.provider == alarm.provider)
+                {
+                    steps.push(Step {
+                        action: Action::RemoveAlarm,
+                        name: name.clone(),
+                        kind: rows
+                            .iter()
+                            .find(|r| r.name == *name)
+                            .map_or(request.kind.unwrap_or(ResourceKind::WebServer), |r| r.kind),
+                        provider: alarm.provider,
+                        region: alarm.region.clone(),
+                        size: None,
+                        monthly_cost: Some(Micros(-cost_of(alarm.provider).0)),
+                    });
+                }
+            }
+        }
         let cost_delta = steps.iter().filter_map(|s| s.monthly_cost).sum();
         let rule = AlertRule {
             name: request.name.clone(),
@@ -154,7 +190,7 @@ impl Changes {
             minutes: request.minutes,
             resources: targets.iter().map(|t| t.name.clone()).collect(),
             notify: request.notify.clone(),
-            alarms: vec![],
+            alarms: previous,
             created_at: rfc3339(now()),
         };
         let draft = Draft {
@@ -368,7 +404,16 @@ impl Changes {
                 }
             }
         }
-        let cost: Micros = made.iter().map(|a| cost_of(a.provider)).sum();
+        let known = |alarm: &CloudAlarm, among: &[CloudAlarm]| {
+            among
+                .iter()
+                .any(|a| a.provider == alarm.provider && a.cloud_id == alarm.cloud_id)
+        };
+        let mut cost: Micros = made
+            .iter()
+            .filter(|a| !known(a, &rule.alarms))
+            .map(|a| cost_of(a.provider))
+            .sum();
         if made.is_empty() {
             return (
                 ChangeState::Failed,
@@ -380,8 +425,34 @@ impl Changes {
                 Micros::ZERO,
             );
         }
+        // The earlier rule's alarms that this one did not make again watch what it no longer watches.
+        let mut kept = made.clone();
+        for stale in rule.alarms.iter().filter(|a| !known(a, &made)) {
+            let deleted = match self.cloud(project, stale.provider, &stale.region).await {
+                Ok(cloud) => cloud
+                    .delete_alarm(&stale.cloud_id)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match deleted {
+                Ok(_) => {
+                    cost = Micros(cost.0 - cost_of(stale.provider).0);
+                    lines.push(format!(
+                        "removed alarm {} ({}), no longer watched",
+                        stale.resources.join(", "),
+                        stale.cloud_id
+                    ));
+                }
+                Err(e) => {
+                    failed += 1;
+                    lines.push(format!("failed to remove {}: {e}", stale.cloud_id));
+                    kept.push(stale.clone());
+                }
+            }
+        }
         let stored = AlertRule {
-            alarms: made,
+            alarms: kept,
             ..rule.clone()
         };
         if let Err(e) = self.store.put_alert_rule(&stored) {

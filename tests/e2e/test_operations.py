@@ -117,6 +117,17 @@ async def test_an_alarm_opens_an_incident_that_a_reboot_remediates(server: Stdio
         assert events[0].startswith("opened") and any(e.startswith("remediate change-") for e in events), events
         assert events[-1] == "resolved: the source cleared", events
 
+        # The rule made again on another resource replaces it: the alarm on what it no longer watches goes.
+        slow = {**rule, "metric": "latency_ms", "threshold": 500, "resources": [lb]}
+        preview, done = await approved(client, "create_alert", slow)
+        assert preview["changes"][1].startswith(f"remove alarm {web}"), preview
+        assert preview["monthly_cost_delta"] == 0, preview
+        lb_alarm = f"rift/{pid}/cpu-high/{lb}"
+        (latency,) = cloudwatch().describe_alarms(AlarmNames=[lb_alarm])["MetricAlarms"]
+        # rift's milliseconds are CloudWatch's seconds.
+        assert (latency["MetricName"], latency["Threshold"]) == ("TargetResponseTime", 0.5), latency
+        assert cloudwatch().describe_alarms(AlarmNames=[alarm])["MetricAlarms"] == [], done
+
         await approved(client, "delete_alert", {"project_id": pid, "name": "cpu-high"})
-        assert cloudwatch().describe_alarms(AlarmNames=[alarm])["MetricAlarms"] == []
+        assert cloudwatch().describe_alarms(AlarmNames=[lb_alarm])["MetricAlarms"] == []
         assert (await call_ok(client, "list_alerts", {"project_id": pid}))["alerts"] == []
