@@ -1,5 +1,5 @@
 //! Remediation as a change: the fixes that fit an incident (each with why it is offered), and the proposal of
-//! one — a reboot, or the next size up through the resize path. The outcome goes on the incident's timeline.
+//! one — a reboot (a server, an RDS instance), or the next size up through the resize path. The outcome goes on the incident's timeline.
 
 use serde::Serialize;
 use serde_json::json;
@@ -7,7 +7,7 @@ use serde_json::json;
 use super::propose::Draft;
 use super::{Action, ChangeError, Changes, Remedy, Resize, Step, Work};
 use crate::mapping;
-use crate::model::{Comparison, Incident, IncidentState, Metric, Project, ResourceKind};
+use crate::model::{Comparison, Incident, IncidentState, Metric, Project, Provider, ResourceKind};
 use crate::pricing::Micros;
 use crate::project::monthly_cost;
 use crate::store::{ResourceState, StoredResource};
@@ -33,19 +33,13 @@ pub fn offers(
         incident.metric,
         Metric::CpuPercent | Metric::MemoryPercent | Metric::Connections
     );
-    if resource.kind == ResourceKind::WebServer && pressure {
+    if pressure && let Some(how) = reboot_of(resource.provider, resource.kind) {
         offers.push(Offer {
             remedy: Remedy::Reboot,
             why: format!(
-                "{} stays high on {}: a runaway process or leak clears on a reboot ({}), without a cost change",
-                incident.metric,
-                resource.name,
-                match resource.provider {
-                    crate::model::Provider::Aws => "EC2 RebootInstances",
-                    crate::model::Provider::Digitalocean => {
-                        "droplet reboot, then power_cycle if it does not come back"
-                    }
-                }
+                "{} stays high on {}: a runaway process, leak or stuck connections clear on a reboot ({how}), \
+                 without a cost change",
+                incident.metric, resource.name
             ),
         });
     }
@@ -63,6 +57,20 @@ pub fn offers(
         });
     }
     offers
+}
+
+/// How rift reboots a resource of this kind on this cloud, if it can.
+fn reboot_of(provider: Provider, kind: ResourceKind) -> Option<&'static str> {
+    match (provider, kind) {
+        (Provider::Aws, ResourceKind::WebServer) => Some("EC2 RebootInstances"),
+        (Provider::Aws, ResourceKind::Database) => {
+            Some("RDS RebootDBInstance, failing over to the standby when Multi-AZ")
+        }
+        (Provider::Digitalocean, ResourceKind::WebServer) => {
+            Some("droplet reboot, then power_cycle if it does not come back")
+        }
+        _ => None,
+    }
 }
 
 impl Changes {
@@ -85,14 +93,15 @@ impl Changes {
         let resource = self.projects.resource(&project.id, &incident.resource)?;
         match remedy {
             Remedy::Reboot => {
-                if resource.kind != ResourceKind::WebServer
+                if reboot_of(resource.provider, resource.kind).is_none()
                     || resource.state != ResourceState::Created
                 {
                     return Err(ChangeError::invalid(
                         "remedy",
                         format!(
-                            "reboot fits created servers; {} is a {} that is {}",
+                            "reboot fits created servers (and AWS databases); {} is a {} {} that is {}",
                             resource.name,
+                            resource.provider,
                             resource.kind,
                             super::propose::state_word(resource.state)
                         ),

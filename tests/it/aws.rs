@@ -176,6 +176,11 @@ async fn every_kind_is_created_inspected_listed_resized_and_deleted() {
         !format!("{db:?}").to_lowercase().contains("password\""),
         "{db:?}"
     );
+    // remediate's reboot of a database: RebootDBInstance, back to available.
+    cloud
+        .reboot(ResourceKind::Database, &db.cloud_id, &Progress::none())
+        .await
+        .unwrap();
     let lb = of(ResourceKind::LoadBalancer).next().unwrap();
     assert_eq!(lb.state, "active");
     assert!(lb.parts.contains_key("listener:80"), "{lb:?}");

@@ -84,7 +84,7 @@ impl Cloud for AwsCloud {
         alarms::firing(&self.clients, prefix).await.map(Some)
     }
 
-    /// EC2 RebootInstances, waiting until the instance runs.
+    /// EC2 RebootInstances or RDS RebootDBInstance, waiting until it runs again.
     async fn reboot(
         &self,
         kind: ResourceKind,
@@ -97,8 +97,9 @@ impl Cloud for AwsCloud {
                     .await
                     .map(|_| ())
             }
+            ResourceKind::Database => database::reboot(&self.clients, cloud_id, progress).await,
             _ => Err(CloudError::Unsupported(format!(
-                "rebooting an AWS {kind}; rift reboots servers"
+                "rebooting an AWS {kind}; rift reboots servers and databases"
             ))),
         }
     }
