@@ -21,7 +21,7 @@ from test_aws import SECRET_KEY, server  # noqa: F401  (the fixture)
 pytestmark = pytest.mark.anyio
 
 # A region no other suite uses.
-REGION = "ca-central-1"
+REGION = "eu-central-1"
 
 
 def cloudwatch():

@@ -885,7 +885,7 @@ async fn alert_rules_become_tagged_cloudwatch_alarms_whose_alarm_state_is_read()
     use aws_sdk_cloudwatch::types::StateValue;
     use rift::model::{AlarmSpec, Comparison, Metric};
 
-    let region = "eu-north-1";
+    let region = "ap-southeast-1";
     let Some(cloud) = moto(region).await else {
         return;
     };
