@@ -1,4 +1,4 @@
-"""Alerts, incidents and remediation on AWS end to end, through the official MCP Python SDK over stdio against moto:
+"""Alerts, incidents, remediation and health subscriptions on AWS end to end, through the official MCP Python SDK over stdio against moto:
 a rule becomes a tagged CloudWatch alarm; SetAlarmState (what CloudWatch does when the metric crosses the line)
 opens one incident naming the load balancer in front; a reboot is previewed with its cost and the policy's
 verdict, approved, executed and put on the incident's timeline; the incident resolves when the alarm clears.
@@ -8,8 +8,11 @@ Skipped when moto is not running, unless RIFT_REQUIRE_EMULATORS=1.
 
 from __future__ import annotations
 
+import json
 import os
 import time
+
+import anyio
 
 import boto3
 import pytest
@@ -131,3 +134,52 @@ async def test_an_alarm_opens_an_incident_that_a_reboot_remediates(server: Stdio
         await approved(client, "delete_alert", {"project_id": pid, "name": "cpu-high"})
         assert cloudwatch().describe_alarms(AlarmNames=[lb_alarm])["MetricAlarms"] == []
         assert (await call_ok(client, "list_alerts", {"project_id": pid}))["alerts"] == []
+
+
+async def test_a_health_subscriber_hears_when_an_incident_opens_and_resolves(server: StdioServerParameters) -> None:  # noqa: F811
+    # The watcher re-checks subscribed projects every second (RIFT_WATCH_S; off unless asked).
+    watched = StdioServerParameters(command=server.command, args=server.args, env={**(server.env or {}), "RIFT_WATCH_S": "1"})
+    updates: list[str] = []
+
+    async def on_message(message) -> None:
+        note = getattr(message, "root", message)
+        if getattr(note, "method", None) == "notifications/resources/updated":
+            updates.append(note.params.uri)
+
+    name = f"watch{int(time.time()) % 100000}"
+    async with Client(watched, mode="legacy", read_timeout_seconds=180.0, message_handler=on_message) as client:
+        project = await call_ok(
+            client, "create_project", {"name": name, "cloud_providers": ["aws"], "aws_config": {"region": REGION}}
+        )
+        pid = project["id"]
+        plan = await call_ok(
+            client,
+            "plan_deployment",
+            {"name": name, "provider": "aws", "regions": {"aws": REGION}, "components": [{"name": "web", "kind": "web_server"}]},
+        )
+        await approved(client, "apply_plan", {"project_id": pid, "plan_id": plan["plan_id"]})
+        web = next(r["name"] for r in plan["resources"] if r["kind"] == "web_server")
+        rule = {"project_id": pid, "name": "cpu", "metric": "cpu_percent", "comparison": "above", "threshold": 90,
+                "minutes": 1, "resources": [web]}
+        await approved(client, "create_alert", rule)
+        uri = f"rift://projects/{pid}/health"
+        await client.subscribe_resource(uri)
+
+        async def heard(count: int) -> None:
+            for _ in range(100):
+                if len(updates) >= count:
+                    return
+                await anyio.sleep(0.1)
+            raise AssertionError(f"no update {count} for {uri}: {updates}")
+
+        cloudwatch().set_alarm_state(AlarmName=f"rift/{pid}/cpu/{web}", StateValue="ALARM", StateReason="Threshold Crossed")
+        await heard(1)
+        assert updates == [uri], updates
+        health = json.loads((await client.read_resource(uri)).contents[0].text)
+        assert [i["resource"] for i in health["incidents"]] == [web], health
+        assert health["clouds"][0]["open_incidents"] == 1, health
+
+        cloudwatch().set_alarm_state(AlarmName=f"rift/{pid}/cpu/{web}", StateValue="OK", StateReason="back to normal")
+        await heard(2)
+        health = json.loads((await client.read_resource(uri)).contents[0].text)
+        assert health["incidents"] == [], health
