@@ -76,8 +76,8 @@ pub struct AlertRequest {
     pub notify: Vec<String>,
 }
 
-/// The fixes `remediate` offers: a reboot (EC2 RebootInstances; a droplet's reboot, then power_cycle if it does
-/// not come back), or the next size up through the resize path.
+/// The fixes `remediate` offers: a reboot (EC2 RebootInstances, RDS RebootDBInstance, a droplet's reboot then
+/// power_cycle if it does not come back), or the next size up through the resize path.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
@@ -118,9 +118,10 @@ pub enum Action {
     Exists,
     Resize,
     Delete,
-    /// A cloud alarm watching the resource.
+    /// A cloud alarm put on the resource, or taken off it.
     Alarm,
     RemoveAlarm,
+    /// A reboot a remediation proposes.
     Reboot,
     /// Nothing to do (deleting what is already deleted).
     Unchanged,

@@ -245,6 +245,31 @@ fn tool_groups_choose_what_is_listed_and_callable() {
     );
     rift.stop();
 
+    // The operate group reads with writes off; its changes (alerts, remediation) need writes like provision's.
+    let mut rift = Rift::start_with(&state, &["--tools", "operate"], &[]);
+    let names = rift.tool_names();
+    for read in [
+        "get_metrics",
+        "list_alerts",
+        "list_incidents",
+        "get_incident",
+    ] {
+        assert!(names.contains(&read.to_string()), "{read}: {names:?}");
+    }
+    for change in ["create_alert", "delete_alert", "remediate"] {
+        assert!(!names.contains(&change.to_string()), "{change}: {names:?}");
+    }
+    let refused = rift.refused(
+        "create_alert",
+        serde_json::json!({"project_id": "p", "name": "x", "metric": "cpu_percent", "comparison": "above",
+                           "threshold": 1, "minutes": 1, "kind": "web_server"}),
+    );
+    assert!(
+        refused.contains("writes are disabled") && refused.contains("--allow-writes"),
+        "{refused}"
+    );
+    rift.stop();
+
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_rift"))
         .args(["serve", "--tools", "plan,monitoring"])
         .stdin(std::process::Stdio::null())
