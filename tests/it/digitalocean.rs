@@ -169,6 +169,8 @@ async fn droplet_operations_match_the_spec() {
         DropletAction::PowerOff,
         DropletAction::PowerOn,
         DropletAction::Reboot,
+        // What remediate sends when a reboot does not bring the droplet back.
+        DropletAction::PowerCycle,
         DropletAction::Resize {
             size: "s-4vcpu-8gb".into(),
             disk: false,
