@@ -33,6 +33,8 @@ pub struct Settings {
     pub change_wait_s: u64,
     /// Live HTTP sessions at once (within [`HTTP_SESSIONS_RANGE`]).
     pub http_max_sessions: usize,
+    /// Seconds between the watcher's checks of subscribed projects' health; `None` (the default) runs no watcher.
+    pub watch_s: Option<u64>,
 }
 
 /// A group of tools the operator serves or leaves out (`--tools`, `RIFT_TOOLS`, `tools = [...]`), as
@@ -132,6 +134,7 @@ impl Default for Settings {
             tool_groups: ToolGroup::DEFAULT.to_vec(),
             change_wait_s: DEFAULT_CHANGE_WAIT_S,
             http_max_sessions: DEFAULT_HTTP_MAX_SESSIONS,
+            watch_s: None,
         }
     }
 }
@@ -151,6 +154,9 @@ pub const DEFAULT_HTTP_MAX_SESSIONS: usize = 100;
 /// At least one client; at most what stays within a few hundred MB however the sessions are used.
 pub const HTTP_SESSIONS_RANGE: RangeInclusive<usize> = 1..=10_000;
 
+/// A check at least every second (each asks the clouds), at most once a day.
+pub const WATCH_RANGE: RangeInclusive<usize> = 1..=86_400;
+
 /// The config file as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +171,8 @@ struct FileConfig {
     change_wait_s: Option<u64>,
     #[serde(default, deserialize_with = "file_http_max_sessions")]
     http_max_sessions: Option<usize>,
+    #[serde(default, deserialize_with = "file_watch_s")]
+    watch_s: Option<usize>,
     policy: Option<Policy>,
 }
 
@@ -251,6 +259,9 @@ pub fn load(
     }
     if let Some(max) = file.http_max_sessions {
         settings.http_max_sessions = max;
+    }
+    if let Some(every) = file.watch_s {
+        settings.watch_s = Some(every as u64);
     }
     apply_env(&mut settings, &env)?;
     if let Some(state) = &overrides.state {
@@ -388,6 +399,19 @@ fn apply_env(
                 message,
             })?;
     }
+    if let Some(v) = env("RIFT_WATCH_S") {
+        let every = parse(
+            "RIFT_WATCH_S",
+            &v,
+            &format!("a number of seconds from {}", range_text(&WATCH_RANGE)),
+        )?;
+        settings.watch_s = Some(
+            within(every, &WATCH_RANGE).map_err(|message| ConfigError::Env {
+                name: "RIFT_WATCH_S".to_string(),
+                message,
+            })? as u64,
+        );
+    }
     Ok(())
 }
 
@@ -433,6 +457,12 @@ fn file_http_max_sessions<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<usize>, D::Error> {
     file_within(deserializer, "http_max_sessions", &HTTP_SESSIONS_RANGE)
+}
+
+fn file_watch_s<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    file_within(deserializer, "watch_s", &WATCH_RANGE)
 }
 
 fn file_within<'de, D: serde::Deserializer<'de>>(
@@ -1253,6 +1283,39 @@ mod tests {
         let err = load(&overrides, |_| None).unwrap_err().to_string();
         assert!(
             err.contains("http_max_sessions") && err.contains("1 to 10000"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_watcher_is_off_unless_an_interval_is_given_within_range() {
+        assert_eq!(load(&Overrides::default(), |_| None).unwrap().watch_s, None);
+        let env = |value: &'static str| {
+            move |name: &str| (name == "RIFT_WATCH_S").then(|| value.to_string())
+        };
+        assert_eq!(
+            load(&Overrides::default(), env("30")).unwrap().watch_s,
+            Some(30)
+        );
+        let err = load(&Overrides::default(), env("0"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("RIFT_WATCH_S") && err.contains("1 to 86400"),
+            "{err}"
+        );
+        let dir = tempdir();
+        let path = dir.join("watch.toml");
+        std::fs::write(&path, "watch_s = 5\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        assert_eq!(load(&overrides, |_| None).unwrap().watch_s, Some(5));
+        std::fs::write(&path, "watch_s = 0\n").unwrap();
+        let err = load(&overrides, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("watch_s") && err.contains("1 to 86400"),
             "{err}"
         );
     }

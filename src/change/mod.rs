@@ -3,8 +3,10 @@
 //! directly), *executed* by the engine in the background and *recorded* (the change's row, the resources' rows,
 //! the activity log). The MCP layer only parses, asks, reports progress and shapes the answer.
 
+mod alerts;
 mod error;
 mod propose;
+mod remediate;
 mod run;
 
 #[cfg(test)]
@@ -19,14 +21,16 @@ use crate::approval::Approvals;
 use crate::cloud::{Clouds, NewSize};
 use crate::config::Settings;
 use crate::engine::Engine;
-use crate::model::{Plan, PlannedResource, Project, Provider, ResourceKind};
+use crate::model::{AlarmSpec, AlertRule, Plan, PlannedResource, Project, Provider, ResourceKind};
 use crate::policy::Verdict;
 use crate::pricing::{Micros, PriceBook};
 use crate::project::Projects;
 use crate::store::{Store, StoredResource};
 
+pub use alerts::alarm_name;
 pub use error::ChangeError;
-pub use run::{Approval, Outcome, Reporter};
+pub use remediate::{Offer, offers};
+pub use run::{Approval, Outcome, Reporter, random_hex};
 
 /// What the agent asks to change in a project.
 #[derive(Debug, Clone)]
@@ -44,6 +48,43 @@ pub enum Change {
     Delete {
         name: String,
     },
+    /// One alert rule: the cloud's own alarms over the resources, the rule stored.
+    CreateAlert {
+        rule: AlertRequest,
+    },
+    /// An alert rule and its cloud alarms.
+    DeleteAlert {
+        name: String,
+    },
+    /// A fix for an incident's resource (see [`Remedy`]), recorded on the incident's timeline.
+    Remediate {
+        incident_id: String,
+        remedy: Remedy,
+    },
+}
+
+/// What `create_alert` asks for. Resources by name, or every live resource of a kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRequest {
+    pub name: String,
+    pub metric: crate::model::Metric,
+    pub comparison: crate::model::Comparison,
+    pub threshold: f64,
+    pub minutes: u32,
+    pub resources: Vec<String>,
+    pub kind: Option<ResourceKind>,
+    pub notify: Vec<String>,
+}
+
+/// The fixes `remediate` offers: a reboot (EC2 RebootInstances, RDS RebootDBInstance, a droplet's reboot then
+/// power_cycle if it does not come back), or the next size up through the resize path.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    Reboot,
+    ResizeUp,
 }
 
 /// What a resize asks for: exactly one of the two.
@@ -77,6 +118,11 @@ pub enum Action {
     Exists,
     Resize,
     Delete,
+    /// A cloud alarm put on the resource, or taken off it.
+    Alarm,
+    RemoveAlarm,
+    /// A reboot a remediation proposes.
+    Reboot,
     /// Nothing to do (deleting what is already deleted).
     Unchanged,
 }
@@ -88,6 +134,9 @@ impl Action {
             Action::Exists => "exists",
             Action::Resize => "resize",
             Action::Delete => "delete",
+            Action::Alarm => "alarm",
+            Action::RemoveAlarm => "remove alarm",
+            Action::Reboot => "reboot",
             Action::Unchanged => "unchanged",
         }
     }
@@ -145,6 +194,8 @@ pub struct Proposal {
     binding: String,
     client: Option<String>,
     approval_token: Option<String>,
+    /// The incident a remediation is for: its timeline records the outcome.
+    incident: Option<String>,
     work: Work,
 }
 
@@ -182,6 +233,16 @@ enum Work {
         cost: Micros,
     },
     Delete {
+        resource: Box<StoredResource>,
+    },
+    Alert {
+        rule: Box<AlertRule>,
+        specs: Vec<(Provider, String, AlarmSpec)>,
+    },
+    RemoveAlert {
+        rule: Box<AlertRule>,
+    },
+    Reboot {
         resource: Box<StoredResource>,
     },
     Nothing {

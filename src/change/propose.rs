@@ -15,14 +15,14 @@ use crate::project::monthly_cost;
 use crate::store::{ResourceState, StoredResource, now};
 
 /// What a proposal is built from before the policy judges it.
-struct Draft {
-    steps: Vec<Step>,
-    cost_now: Micros,
-    cost_delta: Micros,
-    created_last_hour: u32,
-    warnings: Vec<String>,
+pub(super) struct Draft {
+    pub(super) steps: Vec<Step>,
+    pub(super) cost_now: Micros,
+    pub(super) cost_delta: Micros,
+    pub(super) created_last_hour: u32,
+    pub(super) warnings: Vec<String>,
     /// What the request resolved to, bound by the approval with the arguments.
-    resolved: serde_json::Value,
+    pub(super) resolved: serde_json::Value,
 }
 
 impl Changes {
@@ -35,6 +35,16 @@ impl Changes {
             Change::Create { plan } => self.draft_create(&project, plan)?,
             Change::Resize { name, to } => self.draft_resize(&project, name, to)?,
             Change::Delete { name } => self.draft_delete(&project, name)?,
+            Change::CreateAlert { rule } => self.draft_alert(&project, rule)?,
+            Change::DeleteAlert { name } => self.draft_remove_alert(&project, name)?,
+            Change::Remediate {
+                incident_id,
+                remedy,
+            } => self.draft_remedy(&project, incident_id, *remedy)?,
+        };
+        let incident = match &request.change {
+            Change::Remediate { incident_id, .. } => Some(incident_id.clone()),
+            _ => None,
         };
         let budget = self
             .projects
@@ -107,6 +117,7 @@ impl Changes {
             binding,
             client: request.client,
             approval_token: request.approval_token,
+            incident,
             work,
             project,
         })
@@ -188,7 +199,7 @@ impl Changes {
         Ok((draft, work))
     }
 
-    fn draft_resize(
+    pub(super) fn draft_resize(
         &self,
         project: &Project,
         name: &str,

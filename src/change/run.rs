@@ -380,6 +380,11 @@ impl Changes {
             (Work::Resize { .. }, _) => ("resize", "failed"),
             (Work::Delete { .. }, ChangeState::Succeeded) => ("delete", "deleted"),
             (Work::Delete { .. }, _) => ("delete", "failed"),
+            (Work::Alert { .. }, ChangeState::Succeeded) => ("alert", "created"),
+            (Work::RemoveAlert { .. }, ChangeState::Succeeded) => ("alert", "deleted"),
+            (Work::Alert { .. } | Work::RemoveAlert { .. }, _) => ("alert", state.as_str()),
+            (Work::Reboot { .. }, ChangeState::Succeeded) => ("reboot", "rebooted"),
+            (Work::Reboot { .. }, _) => ("reboot", "failed"),
             (Work::Nothing { .. }, _) => ("none", "unchanged"),
         };
         if state != ChangeState::Succeeded {
@@ -395,6 +400,13 @@ impl Changes {
             outcome,
             &format!("{id}: {message}; {}", steps.join("; ")),
         );
+        if let Some(incident) = &proposal.incident {
+            self.on_timeline(
+                &proposal.project,
+                incident,
+                &format!("{} {id} {}: {message}", proposal.tool, state.as_str()),
+            );
+        }
         Outcome {
             change_id: id,
             state,
@@ -511,12 +523,75 @@ impl Changes {
                     }
                 }
             }
+            Work::Alert { rule, specs } => self.run_alert(project, rule, specs).await,
+            Work::RemoveAlert { rule } => self.run_remove_alert(project, rule).await,
+            Work::Reboot { resource } => {
+                let cloud_id = resource.cloud_id.clone().unwrap_or_default();
+                let rebooted = match self
+                    .cloud(project, resource.provider, &resource.region)
+                    .await
+                {
+                    Ok(cloud) => cloud
+                        .reboot(resource.kind, &cloud_id, &progress)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                match rebooted {
+                    Ok(()) => {
+                        let line = format!("rebooted {} ({cloud_id})", resource.name);
+                        (
+                            ChangeState::Succeeded,
+                            vec![line.clone()],
+                            line,
+                            Micros::ZERO,
+                        )
+                    }
+                    Err(e) => (
+                        ChangeState::Failed,
+                        vec![format!("failed {}: {e}", resource.name)],
+                        format!("rebooting {} failed: {e}", resource.name),
+                        Micros::ZERO,
+                    ),
+                }
+            }
             Work::Nothing { message } => (
                 ChangeState::Succeeded,
                 proposal.lines(),
                 message.clone(),
                 Micros::ZERO,
             ),
+        }
+    }
+
+    /// The client for a provider and region of the project, or why there is none.
+    pub(super) async fn cloud(
+        &self,
+        project: &crate::model::Project,
+        provider: crate::model::Provider,
+        region: &str,
+    ) -> Result<Arc<dyn crate::cloud::Cloud>, String> {
+        let access = engine::access(project, provider, region).map_err(|e| e.to_string())?;
+        self.clouds.client(&access).await.map_err(|e| e.to_string())
+    }
+
+    /// Adds an event to an incident's timeline; a store that fails is logged, the change's outcome stands.
+    fn on_timeline(&self, project: &crate::model::Project, incident_id: &str, event: &str) {
+        let added = self
+            .store
+            .incident(incident_id)
+            .and_then(|found| match found {
+                Some(mut incident) if incident.project_id == project.id => {
+                    incident.timeline.push(crate::model::TimelineEntry {
+                        at: crate::store::rfc3339(now()),
+                        event: event.to_string(),
+                    });
+                    self.store.update_incident(&incident)
+                }
+                _ => Ok(()),
+            });
+        if let Err(e) = added {
+            tracing::warn!("could not record on the timeline of {incident_id}: {e}");
         }
     }
 
@@ -591,7 +666,7 @@ fn change_id() -> String {
 }
 
 /// 16 hex digits: random, or (without randomness) the clock's nanoseconds, unique enough within one store.
-fn random_hex() -> String {
+pub fn random_hex() -> String {
     let mut bytes = [0u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()

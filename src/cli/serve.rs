@@ -120,7 +120,13 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     let max_sessions = settings.http_max_sessions;
     // Replicas sharing a database serve without sessions: any of them can answer any request.
     let shared = crate::store::is_postgres_url(&settings.state_path.to_string_lossy());
+    let watch_s = settings.watch_s;
     let state = AppState::new(settings, Clouds::builtin());
+    // Health subscribers hear of changed incidents only when the operator asks for the checks.
+    let watcher = watch_s.map(|every| {
+        tracing::info!("re-checking subscribed projects' health every {every} s");
+        RiftServer::watch(state.clone(), std::time::Duration::from_secs(every))
+    });
     match args.http {
         None => {
             tracing::info!("serving MCP over stdio");
@@ -154,6 +160,9 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
                 .await
                 .map_err(crate::server::ServeError::from)?;
         }
+    }
+    if let Some(watcher) = watcher {
+        watcher.abort();
     }
     tracing::info!("rift stopped");
     Ok(())

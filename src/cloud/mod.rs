@@ -20,7 +20,10 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{MetricQuery, PlannedResource, Provider, ResourceKind, SeriesAnswer, TimeRange};
+use crate::model::{
+    AlarmSpec, CloudAlarm, FiringAlarm, MetricQuery, PlannedResource, Provider, ResourceKind,
+    SeriesAnswer, TimeRange,
+};
 
 pub mod aws;
 pub mod digitalocean;
@@ -112,6 +115,45 @@ pub trait Cloud: Send + Sync + fmt::Debug {
         queries: &[MetricQuery],
         range: &TimeRange,
     ) -> Result<Vec<SeriesAnswer>, CloudError>;
+
+    /// Creates (or updates: idempotent by the spec's name) the cloud's own alarms for one rule over resources of
+    /// one kind in this region, tagged as rift's; answers the alarms it holds for it.
+    async fn put_alarms(&self, spec: &AlarmSpec) -> Result<Vec<CloudAlarm>, CloudError> {
+        Err(CloudError::Unsupported(format!(
+            "{} alarms in this client ({})",
+            self.provider(),
+            spec.name
+        )))
+    }
+
+    /// Deletes one alarm made by [`Cloud::put_alarms`]; one already gone is `AlreadyGone`.
+    async fn delete_alarm(&self, cloud_id: &str) -> Result<DeleteOutcome, CloudError> {
+        Err(CloudError::Unsupported(format!(
+            "{} alarms in this client ({cloud_id})",
+            self.provider()
+        )))
+    }
+
+    /// The alarms whose names start with `prefix` that fire now; `None` for a cloud that keeps no firing state
+    /// (DigitalOcean's policies only notify), whose rules rift evaluates against the metrics itself.
+    async fn firing_alarms(&self, prefix: &str) -> Result<Option<Vec<FiringAlarm>>, CloudError> {
+        let _ = prefix;
+        Ok(None)
+    }
+
+    /// Reboots a server and waits until it runs again.
+    async fn reboot(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        progress: &Progress,
+    ) -> Result<(), CloudError> {
+        let _ = progress;
+        Err(CloudError::Unsupported(format!(
+            "rebooting a {} {kind} ({cloud_id})",
+            self.provider()
+        )))
+    }
 }
 
 /// Builds a [`Cloud`] client for one provider. Called at most once per distinct [`CloudAccess`] per process.
@@ -486,6 +528,31 @@ impl Cloud for Logged {
             format!("metrics read of {} series", queries.len())
         })
     }
+
+    async fn put_alarms(&self, spec: &AlarmSpec) -> Result<Vec<CloudAlarm>, CloudError> {
+        let result = self.inner.put_alarms(spec).await;
+        self.logged(result, || format!("alarm {}", spec.name))
+    }
+
+    async fn delete_alarm(&self, cloud_id: &str) -> Result<DeleteOutcome, CloudError> {
+        let result = self.inner.delete_alarm(cloud_id).await;
+        self.logged(result, || format!("delete of alarm {cloud_id}"))
+    }
+
+    async fn firing_alarms(&self, prefix: &str) -> Result<Option<Vec<FiringAlarm>>, CloudError> {
+        let result = self.inner.firing_alarms(prefix).await;
+        self.logged(result, || format!("firing alarms {prefix}*"))
+    }
+
+    async fn reboot(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        progress: &Progress,
+    ) -> Result<(), CloudError> {
+        let result = self.inner.reboot(kind, cloud_id, progress).await;
+        self.logged(result, || format!("reboot of {kind} {cloud_id}"))
+    }
 }
 
 /// Timeouts of every AWS SDK client rift builds (AWS itself and the S3-compatible Spaces): a cloud that accepts
@@ -548,6 +615,22 @@ impl Pages {
             ),
             request_id: None,
         })
+    }
+}
+
+/// Whether the provider's own alarms can watch this metric of this kind, or why not.
+pub fn alarm_support(
+    provider: Provider,
+    kind: ResourceKind,
+    metric: crate::model::Metric,
+) -> Result<(), String> {
+    match provider {
+        Provider::Aws => aws::alarms::supported(kind, metric),
+        Provider::Digitalocean => digitalocean::alerts::policy_type(kind, metric)
+            .map(|_| ())
+            .ok_or_else(|| {
+                format!("DigitalOcean has no alert policy type for {metric} of a {kind}")
+            }),
     }
 }
 

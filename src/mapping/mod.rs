@@ -190,6 +190,29 @@ pub fn pick_size(
         })
 }
 
+/// The next size up from `slug` for a resource that runs short: the smallest size on the default ladder (of any
+/// family) with at least as many vCPUs and more memory, or more vCPUs and as much memory.
+pub fn next_size_up(provider: Provider, kind: ResourceKind, slug: &str) -> Option<&'static Size> {
+    let current = find_size(provider, kind, slug).ok()?;
+    let larger = |s: &&Size| {
+        s.vcpus >= current.vcpus
+            && s.memory_gb + 1e-9 >= current.memory_gb
+            && (s.vcpus > current.vcpus || s.memory_gb > current.memory_gb + 1e-9)
+    };
+    let offered = sizes(provider, kind);
+    offered
+        .iter()
+        .filter(|s| s.default_ladder)
+        .filter(larger)
+        .min_by(|a, b| size_order(a, b))
+        .or_else(|| {
+            offered
+                .iter()
+                .filter(larger)
+                .min_by(|a, b| size_order(a, b))
+        })
+}
+
 fn size_order(a: &Size, b: &Size) -> std::cmp::Ordering {
     a.memory_gb
         .total_cmp(&b.memory_gb)
@@ -265,6 +288,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_size_up_is_the_smallest_larger_one_on_the_ladder() {
+        let next = |p, k, slug| next_size_up(p, k, slug).map(|s| s.slug);
+        assert_eq!(
+            next(Provider::Aws, ResourceKind::WebServer, "t3.small"),
+            Some("t3.medium")
+        );
+        assert_eq!(
+            next(
+                Provider::Digitalocean,
+                ResourceKind::WebServer,
+                "s-1vcpu-2gb"
+            ),
+            Some("s-2vcpu-2gb")
+        );
+        assert_eq!(
+            next(Provider::Aws, ResourceKind::WebServer, "no-such-size"),
+            None
+        );
+    }
 
     #[test]
     fn brief_example_sizes_map_to_the_expected_slugs() {

@@ -19,6 +19,7 @@ pub enum Metric {
     Connections,
     FreeStorageBytes,
     Requests,
+    #[serde(rename = "http_5xx")]
     Http5xx,
     LatencyMs,
     Evictions,

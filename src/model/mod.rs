@@ -1,5 +1,6 @@
 //! Provider-neutral domain types: what a user asks for and what rift plans.
 
+mod alert;
 mod metric;
 mod money;
 mod plan;
@@ -10,6 +11,10 @@ mod quote;
 mod record;
 mod requirements;
 
+pub use alert::{
+    AlarmSpec, AlertRule, CloudAlarm, Comparison, FiringAlarm, Incident, IncidentState,
+    TimelineEntry,
+};
 pub use metric::{Metric, MetricQuery, SeriesAnswer, TimeRange};
 pub use money::{Micros, Qty};
 pub use plan::{

@@ -251,7 +251,7 @@ impl Operations {
         Ok(chosen)
     }
 
-    async fn read(
+    pub(super) async fn read(
         &self,
         project: &crate::model::Project,
         provider: Provider,

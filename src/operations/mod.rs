@@ -1,19 +1,29 @@
-//! Operations across both clouds on what a project holds: its metrics under one vocabulary (metrics.rs). Alerts,
-//! incidents and remediation build on this and reach the clouds through the change workflow.
+//! Operations across both clouds on what a project holds: its metrics under one vocabulary (metrics.rs), its
+//! alert rules as stored (alerts.rs) and the incidents they raise (incidents.rs). Creating and deleting alarms
+//! and remediating reach the clouds through the change workflow (crate::change).
 
+mod alerts;
+mod incidents;
 mod metrics;
 
+pub use alerts::AlertsReport;
+pub use incidents::{IncidentAnswer, IncidentsReport};
 pub use metrics::{MetricReading, MetricsReport, MetricsRequest, ResourceMetrics};
 
 use crate::cloud::Clouds;
 use crate::project::{ProjectError, Projects};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OperationsError {
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Project(#[from] ProjectError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl OperationsError {
@@ -29,11 +39,16 @@ impl OperationsError {
 #[derive(Debug, Clone)]
 pub struct Operations {
     projects: Projects,
+    store: Store,
     clouds: Clouds,
 }
 
 impl Operations {
-    pub fn new(projects: Projects, clouds: Clouds) -> Operations {
-        Operations { projects, clouds }
+    pub fn new(projects: Projects, store: Store, clouds: Clouds) -> Operations {
+        Operations {
+            projects,
+            store,
+            clouds,
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! credential references only, a budget under the operator's ceiling, a provider kept while it has live
 //! resources), what a project costs, and the views of it the tools show.
 
+mod health;
 mod rules;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::engine::{self, EngineError, ReconcileReport};
 use crate::model::{AwsConfig, DoConfig, Micros, Plan, Policy, Project, Provider, ResourceRecord};
 use crate::store::{Activity, ChangeRecord, Store, StoreError, StoredResource};
 
+pub use health::CloudHealth;
 pub use rules::budget_under;
 
 /// A project request that breaks a rule: which field, and what would be valid.
@@ -72,6 +74,8 @@ pub struct ProjectView {
     /// USD per month of everything live (created or being created).
     pub monthly_cost: f64,
     pub reconcile: Option<ReconcileReport>,
+    /// Per cloud: resources by state, unresolved incidents (as list_incidents last found them).
+    pub health: Vec<CloudHealth>,
     /// Latest changes, newest first (get_change shows one whole).
     pub changes: Vec<ChangeRecord>,
     /// Latest activity, newest first.
@@ -258,7 +262,11 @@ impl Projects {
                 resources: mine,
             });
         }
+        let incidents = self
+            .store
+            .incidents(&project.id, false, health::INCIDENTS_READ)?;
         Ok(ProjectView {
+            health: health::summarize(&project.cloud_providers, &resources, &incidents),
             monthly_cost: usd(monthly_cost(&resources)),
             changes: self.store.changes(&project.id, 5)?,
             activity: self.store.activity(&project.id, 10)?,

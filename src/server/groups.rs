@@ -1,7 +1,7 @@
 //! Tool groups: which router serves each group, the router for the groups an operator chose, and the refusal a
 //! call to a tool outside them gets (rather than "tool not found").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -12,15 +12,29 @@ use crate::config::ToolGroup;
 impl RiftServer {
     /// The tools of one group.
     fn group_router(group: ToolGroup) -> ToolRouter<RiftServer> {
+        Self::reading_router(group) + Self::writing_router(group)
+    }
+
+    /// A group's tools that leave cloud resources as they are.
+    fn reading_router(group: ToolGroup) -> ToolRouter<RiftServer> {
         match group {
             ToolGroup::Plan => {
                 Self::planning_router() + Self::cost_router() + Self::terraform_router()
             }
             ToolGroup::Projects => Self::projects_router(),
-            ToolGroup::Provision => Self::provisioning_router(),
-            ToolGroup::Operate => Self::operations_router(),
+            ToolGroup::Provision => ToolRouter::new(),
+            ToolGroup::Operate => Self::operations_router() + Self::incidents_router(),
             ToolGroup::Migrate => Self::migration_router(),
             ToolGroup::Views => Self::views_router(),
+        }
+    }
+
+    /// A group's tools that change cloud resources: served only when writes are enabled.
+    fn writing_router(group: ToolGroup) -> ToolRouter<RiftServer> {
+        match group {
+            ToolGroup::Provision => Self::provisioning_router(),
+            ToolGroup::Operate => Self::alerting_router(),
+            _ => ToolRouter::new(),
         }
     }
 }
@@ -30,12 +44,30 @@ impl RiftServer {
 pub(super) fn router(groups: &[ToolGroup], writes: bool) -> ToolRouter<RiftServer> {
     let mut router = ToolRouter::new();
     for group in groups {
-        if *group == ToolGroup::Provision && !writes {
-            continue;
+        router += RiftServer::reading_router(*group);
+        if writes {
+            router += RiftServer::writing_router(*group);
         }
-        router += RiftServer::group_router(*group);
     }
     compact::compact(router)
+}
+
+/// Whether a tool changes cloud resources (and so needs writes enabled).
+fn writes(tool: &str) -> bool {
+    static WRITING: OnceLock<BTreeSet<String>> = OnceLock::new();
+    WRITING
+        .get_or_init(|| {
+            ToolGroup::ALL
+                .into_iter()
+                .flat_map(|group| {
+                    RiftServer::writing_router(group)
+                        .list_all()
+                        .into_iter()
+                        .map(|tool| tool.name.to_string())
+                })
+                .collect()
+        })
+        .contains(tool)
 }
 
 /// The group each tool belongs to, by name.
@@ -59,7 +91,7 @@ pub fn group_of(tool: &str) -> Option<ToolGroup> {
 
 /// Why a call to `tool` is refused on this server, if it is: its group is not served, or it changes cloud
 /// resources and writes are off.
-pub(super) fn refusal(tool: &str, groups: &[ToolGroup], writes: bool) -> Option<String> {
+pub(super) fn refusal(tool: &str, groups: &[ToolGroup], writes_on: bool) -> Option<String> {
     let group = group_of(tool)?;
     if !groups.contains(&group) {
         let served: Vec<&str> = groups.iter().map(|g| g.as_str()).collect();
@@ -69,7 +101,7 @@ pub(super) fn refusal(tool: &str, groups: &[ToolGroup], writes: bool) -> Option<
             served.join(", ")
         ));
     }
-    if group == ToolGroup::Provision && !writes {
+    if !writes_on && writes(tool) {
         return Some(format!(
             "{tool} changes cloud resources, and writes are disabled on this rift server: the user can start it \
              with --allow-writes (or RIFT_ALLOW_WRITES=1); every change still needs an approval"

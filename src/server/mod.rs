@@ -1,6 +1,7 @@
 //! The MCP surface: the server handler, one router per tool group, and the transports. Tools are thin: parse,
 //! call the domain, shape the answer.
 
+mod alerts;
 mod answer;
 mod args;
 mod compact;
@@ -10,6 +11,7 @@ mod elicit;
 mod error;
 mod groups;
 pub mod http;
+mod incidents;
 mod migration;
 mod operations;
 mod planning;
@@ -22,6 +24,7 @@ mod tasks;
 mod terraform;
 pub mod users;
 mod views;
+mod watch;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -64,6 +67,8 @@ pub struct AppState {
     pub changes: Changes,
     /// What runs: metrics across both clouds.
     pub operations: Operations,
+    /// Sessions subscribed to a project's health (see watch.rs).
+    pub subscriptions: watch::Subscriptions,
 }
 
 impl AppState {
@@ -79,8 +84,9 @@ impl AppState {
             settings.clone(),
         );
         AppState {
+            operations: Operations::new(changes.projects().clone(), store.clone(), clouds),
             plans: Plans::new(store),
-            operations: Operations::new(changes.projects().clone(), clouds),
+            subscriptions: watch::Subscriptions::default(),
             changes,
             prices,
             settings,
@@ -99,11 +105,21 @@ impl Default for AppState {
 #[derive(Clone)]
 pub struct RiftServer {
     state: AppState,
+    /// This session, in the subscriptions it makes.
+    session: Arc<str>,
 }
 
 impl RiftServer {
     pub fn new(state: AppState) -> Self {
-        Self { state }
+        Self {
+            state,
+            session: crate::change::random_hex().into(),
+        }
+    }
+
+    /// Starts re-checking subscribed projects' health every `every` (the operator's `watch_s`).
+    pub fn watch(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        watch::spawn(state, every)
     }
 
     /// The tools, built once per process (per writes setting and tool groups) when first needed: generating
@@ -179,6 +195,7 @@ impl ServerHandler for RiftServer {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_resources_subscribe()
                 .enable_tasks()
                 .build(),
         )
@@ -288,7 +305,48 @@ impl ServerHandler for RiftServer {
         templates
             .resource_templates
             .extend(views::diagram_templates());
+        templates
+            .resource_templates
+            .extend(incidents::health_templates());
         Ok(templates)
+    }
+
+    /// Subscriptions to `rift://projects/{project_id}/health`; the watcher (watch_s) sends the updates.
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let Some(project) = watch::health_project(&request.uri) else {
+            return Err(ErrorData::invalid_params(
+                "rift serves subscriptions to rift://projects/{project_id}/health only",
+                None,
+            ));
+        };
+        self.state
+            .changes
+            .projects()
+            .get(project)
+            .map_err(|e| ErrorData::resource_not_found(e.to_string(), None))?;
+        if self.state.settings.watch_s.is_none() {
+            tracing::info!(
+                "a client subscribed to {} but watch_s is off: it hears of no updates",
+                request.uri
+            );
+        }
+        self.state
+            .subscriptions
+            .add(&self.session, &request.uri, project, context.peer);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.state.subscriptions.remove(&self.session, &request.uri);
+        Ok(())
     }
 
     async fn read_resource(
@@ -310,6 +368,9 @@ impl ServerHandler for RiftServer {
         }
         if let Some(view) = self.read_view(&request.uri) {
             return view.map(Into::into);
+        }
+        if let Some(health) = self.read_health(&request.uri) {
+            return health.map(Into::into);
         }
         self.read_terraform(&request.uri).map(Into::into)
     }

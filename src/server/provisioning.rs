@@ -185,14 +185,14 @@ pub struct ChangeIdArgs {
 
 /// What the MCP request offers an execution: progress reporting (when the client sent a progress token) and
 /// the user to ask (when the client can elicit).
-struct Call {
+pub(super) struct Call {
     progress: Option<ProgressForwarder>,
     client: Option<String>,
     peer: Option<Peer<RoleServer>>,
 }
 
 impl Call {
-    fn new(meta: &RequestMetaObject, peer: &Peer<RoleServer>) -> Call {
+    pub(super) fn new(meta: &RequestMetaObject, peer: &Peer<RoleServer>) -> Call {
         Call {
             progress: ProgressForwarder::start(meta, peer),
             client: super::projects::client_name(peer),
@@ -201,7 +201,7 @@ impl Call {
     }
 
     /// The change this call asks for, with the arguments an approval binds.
-    fn request<T: Serialize>(
+    pub(super) fn request<T: Serialize>(
         &self,
         tool: &'static str,
         project_id: &str,
@@ -566,7 +566,11 @@ impl RiftServer {
 
     /// Proposes the change, then either previews it (asking the user directly where the client can, otherwise
     /// handing out a token) or, with a token, executes it.
-    async fn run(&self, request: Request, mut call: Call) -> Result<Json<ChangeAnswer>, ToolError> {
+    pub(super) async fn run(
+        &self,
+        request: Request,
+        mut call: Call,
+    ) -> Result<Json<ChangeAnswer>, ToolError> {
         let changes = &self.state.changes;
         let proposal = changes.propose(request)?;
         let mut answer = preview(&proposal);

@@ -100,6 +100,25 @@ const MIGRATIONS: &[&str] = &[
     // 6: who asked for each approval token and who spent it (team mode's "who did what").
     "ALTER TABLE approvals ADD COLUMN issued_to TEXT;
      ALTER TABLE approvals ADD COLUMN used_by TEXT;",
+    // 7: alert rules by project and name with the cloud alarms made for them, known even when a cloud is
+    // unreachable; incidents, at most one unresolved per rule and resource (the partial unique index makes
+    // repeated sightings one incident).
+    "CREATE TABLE alert_rules (
+         project_id TEXT NOT NULL,
+         name TEXT NOT NULL,
+         body TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         PRIMARY KEY (project_id, name));
+     CREATE TABLE incidents (
+         id TEXT PRIMARY KEY,
+         project_id TEXT NOT NULL,
+         dedup_key TEXT NOT NULL,
+         state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+         body TEXT NOT NULL,
+         opened_at INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL);
+     CREATE UNIQUE INDEX incidents_one_unresolved ON incidents(project_id, dedup_key) WHERE state <> 'resolved';
+     CREATE INDEX incidents_by_project ON incidents(project_id, opened_at);",
 ];
 
 /// The schema version this build writes.

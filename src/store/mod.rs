@@ -4,10 +4,12 @@
 //! (see [`sql`]). Secrets are never stored: projects hold references, approvals only token hashes.
 
 mod activity;
+mod alerts;
 mod approvals;
 mod changes;
 mod db;
 mod error;
+mod incidents;
 mod plans;
 mod postgres;
 mod projects;

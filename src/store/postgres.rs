@@ -108,6 +108,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 6
     "ALTER TABLE approvals ADD COLUMN issued_to TEXT;
      ALTER TABLE approvals ADD COLUMN used_by TEXT;",
+    // 7 (alerts and incidents)
+    "CREATE TABLE alert_rules (
+         project_id TEXT NOT NULL,
+         name TEXT NOT NULL,
+         body TEXT NOT NULL,
+         created_at BIGINT NOT NULL,
+         PRIMARY KEY (project_id, name));
+     CREATE TABLE incidents (
+         id TEXT PRIMARY KEY,
+         project_id TEXT NOT NULL,
+         dedup_key TEXT NOT NULL,
+         state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+         body TEXT NOT NULL,
+         opened_at BIGINT NOT NULL,
+         updated_at BIGINT NOT NULL);
+     CREATE UNIQUE INDEX incidents_one_unresolved ON incidents(project_id, dedup_key) WHERE state <> 'resolved';
+     CREATE INDEX incidents_by_project ON incidents(project_id, opened_at);",
 ];
 
 /// The schema version this build writes (db.rs checks that SQLite has as many steps).

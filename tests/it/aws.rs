@@ -176,6 +176,11 @@ async fn every_kind_is_created_inspected_listed_resized_and_deleted() {
         !format!("{db:?}").to_lowercase().contains("password\""),
         "{db:?}"
     );
+    // remediate's reboot of a database: RebootDBInstance, back to available.
+    cloud
+        .reboot(ResourceKind::Database, &db.cloud_id, &Progress::none())
+        .await
+        .unwrap();
     let lb = of(ResourceKind::LoadBalancer).next().unwrap();
     assert_eq!(lb.state, "active");
     assert!(lb.parts.contains_key("listener:80"), "{lb:?}");
@@ -971,5 +976,111 @@ async fn everything_in_a_region_is_listed_for_adoption() {
     assert!(
         !own.iter()
             .any(|r| r.cloud_id == instance || r.cloud_id == bucket)
+    );
+}
+
+#[tokio::test]
+async fn alert_rules_become_tagged_cloudwatch_alarms_whose_alarm_state_is_read() {
+    use aws_sdk_cloudwatch::types::StateValue;
+    use rift::model::{AlarmSpec, Comparison, Metric};
+
+    let region = "ap-southeast-1";
+    let Some(cloud) = moto(region).await else {
+        return;
+    };
+    let cloudwatch = cloud.clients().cloudwatch.clone();
+    let project = project("alarms");
+    let spec = AlarmSpec {
+        name: format!("rift/{project}/cpu-high"),
+        project_id: project.clone(),
+        kind: ResourceKind::WebServer,
+        metric: Metric::CpuPercent,
+        comparison: Comparison::Above,
+        threshold: 80.0,
+        minutes: 3,
+        targets: vec![
+            ("shop-web-1".into(), "i-0aaa".into()),
+            ("shop-web-2".into(), "i-0bbb".into()),
+        ],
+        notify: vec![format!("arn:aws:sns:{region}:123456789012:ops")],
+    };
+    let alarms = cloud.put_alarms(&spec).await.unwrap();
+    let names: Vec<&str> = alarms.iter().map(|a| a.cloud_id.as_str()).collect();
+    let first = format!("rift/{project}/cpu-high/shop-web-1");
+    assert_eq!(
+        names,
+        [
+            first.as_str(),
+            &format!("rift/{project}/cpu-high/shop-web-2")
+        ]
+    );
+    // Idempotent by name: a retry replaces, never duplicates.
+    cloud.put_alarms(&spec).await.unwrap();
+    let described = cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("rift/{project}/"))
+        .send()
+        .await
+        .unwrap();
+    let alarm = &described.metric_alarms()[0];
+    assert_eq!(described.metric_alarms().len(), 2);
+    assert_eq!(
+        (
+            alarm.namespace(),
+            alarm.metric_name(),
+            alarm.threshold(),
+            alarm.evaluation_periods(),
+            alarm.period()
+        ),
+        (
+            Some("AWS/EC2"),
+            Some("CPUUtilization"),
+            Some(80.0),
+            Some(3),
+            Some(60)
+        )
+    );
+    assert_eq!(alarm.dimensions()[0].value(), Some("i-0aaa"));
+    assert_eq!(
+        alarm.alarm_actions(),
+        [format!("arn:aws:sns:{region}:123456789012:ops")]
+    );
+    let tags = cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(alarm.alarm_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tags()
+            .iter()
+            .any(|t| t.key() == Some("rift-project") && t.value() == Some(project.as_str())),
+        "{:?}",
+        tags.tags()
+    );
+
+    // Nothing fires until CloudWatch says so; SetAlarmState stands in for the metric crossing the line.
+    let prefix = format!("rift/{project}/");
+    assert_eq!(cloud.firing_alarms(&prefix).await.unwrap(), Some(vec![]));
+    cloudwatch
+        .set_alarm_state()
+        .alarm_name(&first)
+        .state_value(StateValue::Alarm)
+        .state_reason("Threshold Crossed: 3 datapoints were greater than the threshold (80.0)")
+        .send()
+        .await
+        .unwrap();
+    let firing = cloud.firing_alarms(&prefix).await.unwrap().unwrap();
+    assert_eq!(firing.len(), 1);
+    assert_eq!(firing[0].cloud_id, first);
+    assert!(firing[0].reason.contains("Threshold Crossed"), "{firing:?}");
+
+    assert_eq!(
+        cloud.delete_alarm(&first).await.unwrap(),
+        DeleteOutcome::Deleted
+    );
+    assert_eq!(
+        cloud.delete_alarm(&first).await.unwrap(),
+        DeleteOutcome::AlreadyGone
     );
 }

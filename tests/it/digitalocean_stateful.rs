@@ -528,3 +528,26 @@ async fn a_retry_finishes_what_an_interrupted_create_left_undone() {
             .contains("secret-password")
     );
 }
+
+#[tokio::test]
+async fn a_droplet_that_does_not_come_back_from_a_reboot_is_power_cycled() {
+    let account = Arc::new(Mutex::new(Account::default()));
+    account.lock().unwrap().droplets.push(json!({
+        "id": 42, "name": "shop-web", "status": "off", "size_slug": "s-1vcpu-1gb",
+        "region": {"slug": "nyc3"}, "networks": {"v4": []}, "tags": []
+    }));
+    let state = account.clone();
+    let fake = Fake::start(move |hit, _| account_reply(&state, hit)).await;
+    let cloud = DigitalOcean::new(fake.client(|_| {}), "nyc3", Vec::new());
+    cloud
+        .reboot(ResourceKind::WebServer, "42", &Progress::none())
+        .await
+        .unwrap();
+    let sent: Vec<Value> = fake
+        .hits()
+        .into_iter()
+        .filter(|h| h.method == Method::POST && h.path == "/v2/droplets/42/actions")
+        .map(|h| h.body["type"].clone())
+        .collect();
+    assert_eq!(sent, [json!("reboot"), json!("power_cycle")]);
+}

@@ -6,6 +6,7 @@ mod crash;
 mod digitalocean;
 mod digitalocean_spaces;
 mod digitalocean_stateful;
+mod incidents;
 mod mcp_surface;
 mod pricing;
 mod projects;

@@ -8,16 +8,16 @@ use sha2::{Digest, Sha256};
 
 use super::network::SubnetInfo;
 use super::{
-    AwsClients, AwsSettings, Tags, cache, compute, database, firewall, load_balancer, metrics,
-    network, object_storage, permissions, storage,
+    AwsClients, AwsSettings, Tags, alarms, cache, compute, database, firewall, load_balancer,
+    metrics, network, object_storage, permissions, storage,
 };
 use crate::cloud::{
     Cloud, CloudAccess, CloudError, Connector, CreateContext, DeleteOutcome, NewSize, Owner,
     Progress, ResourceRecord,
 };
 use crate::model::{
-    AccessSource, MetricQuery, PlannedResource, Provider, ResourceKind, ResourceSpec, SeriesAnswer,
-    TimeRange,
+    AccessSource, AlarmSpec, CloudAlarm, FiringAlarm, MetricQuery, PlannedResource, Provider,
+    ResourceKind, ResourceSpec, SeriesAnswer, TimeRange,
 };
 
 /// AWS in one region with one set of credentials.
@@ -69,6 +69,39 @@ impl Cloud for AwsCloud {
         range: &TimeRange,
     ) -> Result<Vec<SeriesAnswer>, CloudError> {
         metrics::read(&self.clients, queries, range).await
+    }
+
+    /// One CloudWatch alarm per resource (see [`alarms::put`]).
+    async fn put_alarms(&self, spec: &AlarmSpec) -> Result<Vec<CloudAlarm>, CloudError> {
+        alarms::put(&self.clients, spec).await
+    }
+
+    async fn delete_alarm(&self, cloud_id: &str) -> Result<DeleteOutcome, CloudError> {
+        alarms::delete(&self.clients, cloud_id).await
+    }
+
+    async fn firing_alarms(&self, prefix: &str) -> Result<Option<Vec<FiringAlarm>>, CloudError> {
+        alarms::firing(&self.clients, prefix).await.map(Some)
+    }
+
+    /// EC2 RebootInstances or RDS RebootDBInstance, waiting until it runs again.
+    async fn reboot(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        progress: &Progress,
+    ) -> Result<(), CloudError> {
+        match kind {
+            ResourceKind::WebServer => {
+                compute::power(&self.clients, cloud_id, compute::Power::Reboot, progress)
+                    .await
+                    .map(|_| ())
+            }
+            ResourceKind::Database => database::reboot(&self.clients, cloud_id, progress).await,
+            _ => Err(CloudError::Unsupported(format!(
+                "rebooting an AWS {kind}; rift reboots servers and databases"
+            ))),
+        }
     }
 
     async fn create(

@@ -166,6 +166,30 @@ pub async fn resize(
     wait_available(c, id, progress).await
 }
 
+/// RebootDBInstance, failing over to the standby when the instance is Multi-AZ (the quicker way back), and waits
+/// until it is available.
+pub async fn reboot(c: &AwsClients, id: &str, progress: &Progress) -> Result<(), CloudError> {
+    let current = get(c, id).await?;
+    let multi_az = current.parts.get("multi_az").is_some_and(|m| m == "true");
+    progress.report(&format!(
+        "rebooting RDS instance {id}{}",
+        if multi_az { " with failover" } else { "" }
+    ));
+    not_found_as(
+        c.rds
+            .reboot_db_instance()
+            .db_instance_identifier(id)
+            .set_force_failover(multi_az.then_some(true))
+            .send()
+            .await
+            .map_err(|e| sdk_error("rds:RebootDBInstance", e)),
+        NOT_FOUND,
+        ResourceKind::Database,
+        id,
+    )?;
+    wait_available(c, id, progress).await.map(|_| ())
+}
+
 /// Deletes the instance, keeping a final snapshot (a database's data is not thrown away by a delete), waits until
 /// it is gone and deletes its subnet group.
 pub async fn delete(c: &AwsClients, id: &str, progress: &Progress) -> Result<(), CloudError> {

@@ -14,15 +14,15 @@ use crate::model::{Metric, MetricQuery, ResourceKind, SeriesAnswer, TimeRange};
 const QUERIES_PER_CALL: usize = 500;
 
 /// One native CloudWatch series.
-struct Native {
-    namespace: &'static str,
-    metric: &'static str,
-    dimension: &'static str,
-    stat: &'static str,
+pub(super) struct Native {
+    pub(super) namespace: &'static str,
+    pub(super) metric: &'static str,
+    pub(super) dimension: &'static str,
+    pub(super) stat: &'static str,
 }
 
 /// How CloudWatch serves a normalized metric of a kind.
-enum Source {
+pub(super) enum Source {
     One(Native, f64),
     /// `(a + b)` or `100 * a / (a + b)`, over two native series.
     Sum(Native, Native),
@@ -44,7 +44,7 @@ fn native(
     }
 }
 
-fn source(kind: ResourceKind, metric: Metric) -> Source {
+pub(super) fn source(kind: ResourceKind, metric: Metric) -> Source {
     use Metric::*;
     let ec2 = |m| native("AWS/EC2", m, "InstanceId", "Average");
     let rds = |m, stat| native("AWS/RDS", m, "DBInstanceIdentifier", stat);
@@ -88,7 +88,7 @@ fn source(kind: ResourceKind, metric: Metric) -> Source {
 }
 
 /// The dimension value CloudWatch knows a resource by: an ALB by the end of its ARN (`app/NAME/ID`).
-fn dimension_value(kind: ResourceKind, cloud_id: &str) -> String {
+pub(super) fn dimension_value(kind: ResourceKind, cloud_id: &str) -> String {
     match kind {
         ResourceKind::LoadBalancer => cloud_id
             .split_once(":loadbalancer/")

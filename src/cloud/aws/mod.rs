@@ -4,6 +4,7 @@
 //! implementation on top resolves plan names to cloud ids. Creates are idempotent: each looks up what rift already
 //! made (by tags or by a deterministic identifier) before creating, so a retry never makes a second resource.
 
+pub mod alarms;
 pub mod cache;
 mod cloud;
 pub mod compute;

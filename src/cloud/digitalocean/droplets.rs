@@ -107,6 +107,7 @@ pub enum DropletAction {
     PowerOn,
     PowerOff,
     Reboot,
+    PowerCycle,
     /// The droplet must be off. `disk: false` keeps the disk, so the resize can be undone.
     Resize {
         size: String,
@@ -242,6 +243,33 @@ impl DigitalOcean {
     }
 
     /// Power off (if on), resize keeping the disk (so it can be undone), power on; each action awaited.
+    /// `reboot`, then `power_cycle` if the reboot errors or the droplet is not active after it.
+    pub(super) async fn reboot_droplet(
+        &self,
+        id: u64,
+        progress: &Progress,
+    ) -> Result<(), CloudError> {
+        progress.report(&format!("rebooting droplet {id}"));
+        let action = self
+            .client
+            .droplet_action(id, &DropletAction::Reboot)
+            .await?;
+        let rebooted = self.client.wait_for_action(action, progress).await;
+        let active = match rebooted {
+            Ok(_) => self.client.get_droplet(id).await?.status == "active",
+            Err(_) => false,
+        };
+        if !active {
+            progress.report(&format!("droplet {id} did not come back: power-cycling it"));
+            let action = self
+                .client
+                .droplet_action(id, &DropletAction::PowerCycle)
+                .await?;
+            self.client.wait_for_action(action, progress).await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn resize_droplet(
         &self,
         id: u64,

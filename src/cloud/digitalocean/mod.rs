@@ -13,6 +13,7 @@
 
 mod account;
 mod actions;
+pub mod alerts;
 mod buckets;
 mod client;
 mod databases;

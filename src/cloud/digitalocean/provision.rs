@@ -15,7 +15,8 @@ use crate::cloud::{
     Progress, ResourceRecord,
 };
 use crate::model::{
-    MetricQuery, PlannedResource, Provider, ResourceKind, ResourceSpec, SeriesAnswer, TimeRange,
+    AlarmSpec, CloudAlarm, MetricQuery, PlannedResource, Provider, ResourceKind, ResourceSpec,
+    SeriesAnswer, TimeRange,
 };
 
 /// Builds [`DigitalOcean`] clients from the environment (see [`ClientConfig::from_env`]).
@@ -71,6 +72,29 @@ impl Cloud for DigitalOcean {
         range: &TimeRange,
     ) -> Result<Vec<SeriesAnswer>, CloudError> {
         self.read_metrics(queries, range).await
+    }
+
+    async fn put_alarms(&self, spec: &AlarmSpec) -> Result<Vec<CloudAlarm>, CloudError> {
+        self.put_alert_policy(spec).await
+    }
+
+    async fn delete_alarm(&self, cloud_id: &str) -> Result<DeleteOutcome, CloudError> {
+        self.delete_alert_policy(cloud_id).await
+    }
+
+    /// A droplet's `reboot` action; a droplet that does not come back from it is power-cycled.
+    async fn reboot(
+        &self,
+        kind: ResourceKind,
+        cloud_id: &str,
+        progress: &Progress,
+    ) -> Result<(), CloudError> {
+        if kind != ResourceKind::WebServer {
+            return Err(CloudError::Unsupported(format!(
+                "rebooting a DigitalOcean {kind}; rift reboots droplets"
+            )));
+        }
+        self.reboot_droplet(droplet_id(cloud_id)?, progress).await
     }
 
     async fn create(

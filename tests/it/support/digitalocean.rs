@@ -171,6 +171,10 @@ pub struct Account {
     /// Answer this many cluster firewall updates with 500 (a create interrupted before its firewall was set).
     pub failing_firewall_updates: u32,
     pub next_id: u64,
+    pub alert_policies: Vec<Value>,
+    /// The share of memory each droplet uses (default 0.2), served by its monitoring metrics; a reboot sets it
+    /// to 0.1 (what a leak looks like, and how a reboot clears it).
+    pub memory_used: BTreeMap<u64, f64>,
 }
 
 /// The items carrying the query's `tag_name`; without one, every item (as the API lists a whole account).
@@ -296,6 +300,66 @@ pub fn account_reply(account: &Mutex<Account>, hit: &Hit) -> Reply {
                 headers: Vec::new(),
                 body: Value::Null,
             }
+        }
+        ("GET", "/v2/monitoring/alerts") => ok(
+            json!({"policies": account.alert_policies, "links": {}, "meta": {"total": account.alert_policies.len()}}),
+        ),
+        ("POST", "/v2/monitoring/alerts") => {
+            let mut policy = hit.body.clone();
+            policy["uuid"] = json!(format!("policy-{id}"));
+            account.alert_policies.push(policy.clone());
+            ok(json!({"policy": policy}))
+        }
+        ("DELETE", path) if path.starts_with("/v2/monitoring/alerts/") => {
+            let uuid = path.trim_start_matches("/v2/monitoring/alerts/");
+            account.alert_policies.retain(|p| p["uuid"] != json!(uuid));
+            Reply {
+                status: 204,
+                headers: Vec::new(),
+                body: Value::Null,
+            }
+        }
+        (
+            "GET",
+            path @ ("/v2/monitoring/metrics/droplet/memory_total"
+            | "/v2/monitoring/metrics/droplet/memory_available"),
+        ) => {
+            let host = query_param(&hit.query, "host_id").unwrap_or_default();
+            let start: i64 = query_param(&hit.query, "start")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let end: i64 = query_param(&hit.query, "end")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let used = host
+                .parse()
+                .ok()
+                .and_then(|h| account.memory_used.get(&h).copied())
+                .unwrap_or(0.2);
+            let value = if path.ends_with("total") {
+                1000.0
+            } else {
+                1000.0 * (1.0 - used)
+            };
+            let values: Vec<Value> = (start..=end)
+                .step_by(60)
+                .map(|t| json!([t, value.to_string()]))
+                .collect();
+            ok(json!({"status": "success",
+                      "data": {"resultType": "matrix", "result": [{"metric": {"host_id": host}, "values": values}]}}))
+        }
+        ("POST", path) if path.starts_with("/v2/droplets/") && path.ends_with("/actions") => {
+            let droplet: u64 = path
+                .split('/')
+                .nth(3)
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_default();
+            if hit.body["type"] == json!("reboot") {
+                account.memory_used.insert(droplet, 0.1);
+            }
+            created(
+                json!({"action": {"id": 5000 + id, "status": "completed", "type": hit.body["type"]}}),
+            )
         }
         ("GET", "/v2/volumes") => ok(json!({"volumes": [], "links": {}})),
         ("POST", "/v2/tags") => created(json!({"tag": {"name": hit.body["name"]}})),
