@@ -25,10 +25,22 @@ const rift = (() => {
       }
       html += "</tbody></table>";
     }
+    html += `<h3>Open incidents</h3>` + incidentsHtml(view.incidents);
     html += `<h3>Diagram</h3><div class="diagram" id="diagram">${view.diagram_svg || ""}</div>`;
     html += `<h3>Plan history</h3>` + table(view.changes, ["started_at", "tool", "state", "monthly_cost_delta", "message"], { monthly_cost_delta: money });
     html += `<h3>Activity</h3>` + table(view.activity, ["at", "client", "tool", "action", "outcome", "detail"], {});
     return html + "</section>";
+  }
+
+  // ---- incidents: what list_incidents last gathered, unresolved, with what depends on each ---------------
+  function incidentsHtml(incidents) {
+    if (!incidents || incidents.length === 0) return `<p class="muted" id="no-incidents">None open.</p>`;
+    let html = `<table id="incidents"><thead><tr><th>Resource</th><th>Cloud</th><th>Metric</th><th>State</th><th>Since</th><th>Affects</th><th>Why</th></tr></thead><tbody>`;
+    for (const i of incidents) {
+      html += `<tr class="incident state-${esc(i.state)}" data-resource="${esc(i.resource)}" data-id="${esc(i.id)}"><td>${esc(i.resource)}</td><td>${esc(PROVIDERS[i.provider] || i.provider)}</td><td>${esc(i.metric)}</td>
+        <td>${esc(i.state)}${i.acknowledged_by ? ` by ${esc(i.acknowledged_by)}` : ""}</td><td>${esc(i.opened_at)}</td><td>${esc((i.affects || []).join(", "))}</td><td>${esc(i.reason)}</td></tr>`;
+    }
+    return html + "</tbody></table>";
   }
 
   // ---- metrics: get_metrics' answer, one row per resource and metric, the last hour as a sparkline --------

@@ -1,7 +1,6 @@
 //! `rift diagram SOURCE --out FILE`: draws a plan or a project. SOURCE is a plan or requirements file, a stored
 //! plan id, or a project id; the extension of FILE chooses the format (.svg, .png, or .mmd for Mermaid).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -90,11 +89,10 @@ fn diagram_of(args: &DiagramArgs) -> Result<Diagram, CliError> {
         ))
     })?;
     let resources = store.resources(&project.id).map_err(failed)?;
-    Ok(Diagram::of_project(
-        &project.id,
-        &resources,
-        &BTreeMap::new(),
-    ))
+    let incidents = store
+        .incidents(&project.id, false, crate::project::INCIDENTS_READ)
+        .map_err(failed)?;
+    Ok(Diagram::of_project(&project.id, &resources, &incidents))
 }
 
 fn plan_diagram(plan: &crate::model::Plan) -> Result<Diagram, CliError> {

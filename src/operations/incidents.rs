@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::{Operations, OperationsError};
 use crate::change::{Offer, alarm_name, offers, random_hex};
 use crate::model::{
-    AlertRule, Comparison, Incident, IncidentState, MetricQuery, Project, Provider, TimeRange,
-    TimelineEntry,
+    AlertRule, Comparison, Incident, IncidentState, MetricQuery, Project, Provider, ResourceSpec,
+    TimeRange, TimelineEntry,
 };
 use crate::store::{StoredResource, rfc3339};
 
@@ -358,16 +358,29 @@ fn fires(values: &[f64], comparison: Comparison, threshold: f64) -> bool {
     !values.is_empty() && values.iter().all(|v| comparison.holds(*v, threshold))
 }
 
-/// The live resources that depend on `name`, directly or through others, by name.
+/// The live resources that depend on `name`, directly or through others, by name: what lists it among its
+/// dependencies, and the clients a database or cache admits (web servers reach their database without
+/// depending on it in the plan: it is the database that names them).
 fn dependents(rows: &[StoredResource], name: &str) -> Vec<String> {
     let mut found: BTreeSet<String> = BTreeSet::new();
     let mut frontier = vec![name.to_string()];
     while let Some(current) = frontier.pop() {
+        let clients: Vec<String> = rows
+            .iter()
+            .find(|r| r.name == current)
+            .and_then(|r| r.planned.as_ref())
+            .map(|p| match &p.spec {
+                ResourceSpec::Database { allowed_from, .. }
+                | ResourceSpec::Cache { allowed_from, .. } => allowed_from.clone(),
+                _ => Vec::new(),
+            })
+            .unwrap_or_default();
         for row in rows.iter().filter(|r| r.state.is_live()) {
-            let depends = row
-                .planned
-                .as_ref()
-                .is_some_and(|p| p.depends_on.contains(&current));
+            let depends = clients.contains(&row.name)
+                || row
+                    .planned
+                    .as_ref()
+                    .is_some_and(|p| p.depends_on.contains(&current));
             if depends && row.name != name && found.insert(row.name.clone()) {
                 frontier.push(row.name.clone());
             }
@@ -448,5 +461,28 @@ mod tests {
         ]);
         assert_eq!(dependents(&rows, "db"), ["lb", "web"]);
         assert_eq!(dependents(&rows, "lb"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_clients_a_database_admits_depend_on_it() {
+        let mut rows = rows(&[("db", &[]), ("web", &[]), ("lb", &["web"])]);
+        let request: crate::model::DeploymentRequest = serde_json::from_value(serde_json::json!({
+            "name": "shop", "provider": "aws", "components": [{"name": "db", "kind": "database"}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let plan = crate::planner::plan(&request).unwrap_or_else(|e| panic!("{e}"));
+        let mut database = plan
+            .resources
+            .iter()
+            .find(|r| r.kind == crate::model::ResourceKind::Database)
+            .cloned()
+            .unwrap_or_else(|| panic!("no database planned"));
+        if let ResourceSpec::Database { allowed_from, .. } = &mut database.spec {
+            *allowed_from = vec!["web".to_string()];
+        }
+        database.name = "db".to_string();
+        database.depends_on.clear();
+        rows[0].planned = Some(database);
+        assert_eq!(dependents(&rows, "db"), ["lb", "web"]);
     }
 }

@@ -11,7 +11,7 @@ use crate::model::{Incident, Provider};
 use crate::store::StoredResource;
 
 /// Unresolved incidents a summary reads at most.
-pub(super) const INCIDENTS_READ: u32 = 500;
+pub const INCIDENTS_READ: u32 = 500;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CloudHealth {

@@ -16,7 +16,7 @@ use crate::engine::{self, EngineError, ReconcileReport};
 use crate::model::{AwsConfig, DoConfig, Micros, Plan, Policy, Project, Provider, ResourceRecord};
 use crate::store::{Activity, ChangeRecord, Store, StoreError, StoredResource};
 
-pub use health::CloudHealth;
+pub use health::{CloudHealth, INCIDENTS_READ};
 pub use rules::budget_under;
 
 /// A project request that breaks a rule: which field, and what would be valid.

@@ -261,7 +261,8 @@ async fn projects(State(state): State<AppState>) -> Response {
 }
 
 /// A project as the page shows it: its settings without any credential reference, its resources by cloud,
-/// the diagram, the changes and the activity.
+/// its unresolved incidents (as last gathered: the page asks no cloud), the diagram, the changes and the
+/// activity.
 async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let view = match state.changes.project_view(&id, false, None).await {
         Ok(view) => view,
@@ -269,6 +270,10 @@ async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     };
     let diagram = match super::views::project_diagram(&state, &view.project.id) {
         Ok(diagram) => diagram.svg(),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, None, &e.to_string()),
+    };
+    let incidents = match state.changes.projects().health(&view.project.id) {
+        Ok((_, incidents)) => incidents,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, None, &e.to_string()),
     };
     let p = &view.project;
@@ -287,6 +292,7 @@ async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Respo
             "providers": view.providers,
             "changes": view.changes,
             "activity": view.activity,
+            "incidents": incidents,
             "diagram_svg": diagram,
         }),
     )

@@ -4,8 +4,6 @@
 //! and the MCP App views (the MCP Apps extension, `io.modelcontextprotocol/ui`) that hosts supporting it render
 //! in place of the text: `ui://rift/project.html` and `ui://rift/provision.html`.
 
-use std::collections::BTreeMap;
-
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ContentBlock, ErrorData, MetaObject, ReadResourceResult, Resource,
@@ -235,13 +233,13 @@ pub(super) fn evaluate_form(
     Ok(form::FormResult { answer, plan_id })
 }
 
+/// A project's diagram, its unresolved incidents drawn in red.
 pub(super) fn project_diagram(state: &super::AppState, id: &str) -> Result<Diagram, ToolError> {
-    let resources = state
-        .changes
-        .projects()
-        .resources(id, None)
-        .map_err(|e| ToolError::new(format!("project_id: {e}")))?;
-    Ok(Diagram::of_project(id, &resources, &BTreeMap::new()))
+    let projects = state.changes.projects();
+    let in_project = |e: crate::project::ProjectError| ToolError::new(format!("project_id: {e}"));
+    let resources = projects.resources(id, None).map_err(in_project)?;
+    let (_, incidents) = projects.health(id).map_err(in_project)?;
+    Ok(Diagram::of_project(id, &resources, &incidents))
 }
 
 pub(super) fn plan_diagram(state: &super::AppState, id: &str) -> Result<Diagram, ToolError> {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{Micros, Plan, Provider, ResourceKind};
+use crate::model::{Incident, IncidentState, Micros, Plan, Provider, ResourceKind};
 use crate::store::StoredResource;
 
 /// One resource as drawn.
@@ -56,12 +56,19 @@ impl Diagram {
         }
     }
 
-    /// A project's live resources, as recorded, with the number of unresolved incidents on each (by name).
+    /// A project's live resources, as recorded, each with its unresolved incidents.
     pub fn of_project(
         project_id: &str,
         resources: &[StoredResource],
-        incidents: &BTreeMap<String, u32>,
+        incidents: &[Incident],
     ) -> Diagram {
+        let mut open: BTreeMap<&str, u32> = BTreeMap::new();
+        for incident in incidents
+            .iter()
+            .filter(|i| i.state != IncidentState::Resolved)
+        {
+            *open.entry(incident.resource.as_str()).or_default() += 1;
+        }
         Diagram {
             title: format!("project {project_id}"),
             nodes: resources
@@ -75,7 +82,7 @@ impl Diagram {
                     size: r.size.clone(),
                     monthly_cost: r.monthly_cost.and_then(Micros::from_dollars),
                     state: Some(r.state.as_str().to_string()),
-                    incidents: incidents.get(&r.name).copied().unwrap_or(0),
+                    incidents: open.get(r.name.as_str()).copied().unwrap_or(0),
                     depends_on: r
                         .planned
                         .as_ref()

@@ -327,3 +327,12 @@ def seed_cloudwatch(
             for i, value in enumerate(values)
         ],
     )
+
+
+async def approved(client: Any, tool: str, args: dict) -> tuple[dict, dict]:
+    """Previews a change, then executes it with the preview's approval token: (preview, executed)."""
+    preview = await call_ok(client, tool, args)
+    assert preview["status"] == "preview" and preview["approval_token"], preview
+    done = await call_ok(client, tool, {**args, "approval_token": preview["approval_token"]})
+    assert done["status"] == "executed", done
+    return preview, done

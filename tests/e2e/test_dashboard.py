@@ -25,7 +25,16 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from _support import HttpServer, call_ok, rift_bin, seed_cloudwatch, server_env, spawn_http_server, text_of
+from _support import (
+    HttpServer,
+    approved,
+    call_ok,
+    rift_bin,
+    seed_cloudwatch,
+    server_env,
+    spawn_http_server,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -154,17 +163,39 @@ def wait_text(driver: Any, css: str, text: str, timeout: float = 15.0) -> None:
     WebDriverWait(driver, timeout).until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
 
-def seed_database_cpu(identifier: str, values: list[float]) -> None:
-    """CPUUtilization points a minute apart ending now, as RDS would publish them."""
+def cloudwatch() -> Any:
     env = cloud_env(Path("."))
-    cloudwatch = boto3.client(
+    return boto3.client(
         "cloudwatch",
         endpoint_url=env["AWS_ENDPOINT_URL"],
         region_name=AWS_REGION,
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
-    seed_cloudwatch(cloudwatch, "AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", identifier), values)
+
+
+def seed_database_cpu(identifier: str, values: list[float]) -> None:
+    """CPUUtilization points a minute apart ending now, as RDS would publish them."""
+    seed_cloudwatch(cloudwatch(), "AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", identifier), values)
+
+
+async def open_incident(seeded: dict[str, Any], resource: str) -> None:
+    """A CPU rule on the resource whose CloudWatch alarm is forced into ALARM, gathered by list_incidents."""
+    params = StdioServerParameters(
+        command=rift_bin(),
+        args=["serve", "--allow-writes", "--tools", "all", "--state", str(seeded["state"])],
+        env=cloud_env(seeded["home"]),
+    )
+    pid = seeded["project_id"]
+    async with Client(params, mode="legacy", read_timeout_seconds=60.0) as client:
+        rule = {"project_id": pid, "name": "cpu-high", "metric": "cpu_percent", "comparison": "above",
+                "threshold": 90, "minutes": 5, "resources": [resource]}
+        await approved(client, "create_alert", rule)
+        cloudwatch().set_alarm_state(
+            AlarmName=f"rift/{pid}/cpu-high/{resource}", StateValue="ALARM", StateReason="Threshold Crossed"
+        )
+        firing = await call_ok(client, "list_incidents", {"project_id": pid})
+        assert [i["resource"] for i in firing["incidents"]] == [resource], firing
 
 
 def money(value: float) -> str:
@@ -178,13 +209,14 @@ async def test_the_dashboard_shows_the_project_and_the_form_saves_a_plan(
     from selenium.webdriver.support.ui import Select
 
     base = dashboard.base
+    db = next(r for r in seeded["resources"] if r["kind"] == "database")
+    seed_database_cpu(db["cloud_id"], [12.0, 40.0, 25.0, 60.0, 33.0])
+    await open_incident(seeded, db["name"])
     browser.get(base + "/")
     paint = browser.execute_script(
         "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null;"
     )
     print(f"dashboard first contentful paint: {paint} ms")
-    db = next(r for r in seeded["resources"] if r["kind"] == "database")
-    seed_database_cpu(db["cloud_id"], [12.0, 40.0, 25.0, 60.0, 33.0])
     link = wait_for(browser, f'[data-open-project="{seeded["project_id"]}"]')
     link.click()
     wait_for(browser, "#project-view #diagram svg")
@@ -206,6 +238,13 @@ async def test_the_dashboard_shows_the_project_and_the_form_saves_a_plan(
     networks = [g for g in tree.iter(f"{ns}g") if g.get("class") == "network"]
     assert len(drawn) + len(networks) == len(seeded["resources"]), (drawn, len(networks))
     assert set(drawn) <= {r["name"] for r in seeded["resources"]}
+    # The open incident: listed with what depends on the database, and its node drawn in red.
+    incident = browser.find_element(By.CSS_SELECTOR, f'#incidents tr.incident[data-resource="{db["name"]}"]')
+    assert "cpu_percent" in incident.text and "open" in incident.text, incident.text
+    web = sorted(r["name"] for r in seeded["resources"] if r["kind"] == "web_server")
+    assert ", ".join(web) in incident.text, ("the web servers on the other cloud use the database", incident.text)
+    alerting = {g.get("data-name"): g.get("data-incidents") for g in tree.iter(f"{ns}g") if g.get("class") == "node"}
+    assert alerting[db["name"]] == "1" and {n for n, c in alerting.items() if c != "0"} == {db["name"]}, alerting
     crossing = [g for g in tree.iter(f"{ns}g") if g.get("class") == "edge cross-cloud"]
     assert crossing, "no cross-cloud edge"
     assert "cross-cloud" in "".join(crossing[0].itertext())

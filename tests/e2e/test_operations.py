@@ -18,7 +18,7 @@ import boto3
 import pytest
 from mcp import Client, StdioServerParameters
 
-from _support import call_ok
+from _support import approved, call_ok
 from test_aws import SECRET_KEY, server  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.anyio
@@ -35,14 +35,6 @@ def cloudwatch():
         aws_access_key_id="e2e-aws-key",
         aws_secret_access_key=SECRET_KEY,
     )
-
-
-async def approved(client: Client, tool: str, args: dict) -> tuple[dict, dict]:
-    preview = await call_ok(client, tool, args)
-    assert preview["status"] == "preview" and preview["approval_token"], preview
-    done = await call_ok(client, tool, {**args, "approval_token": preview["approval_token"]})
-    assert done["status"] == "executed", done
-    return preview, done
 
 
 async def test_an_alarm_opens_an_incident_that_a_reboot_remediates(server: StdioServerParameters) -> None:  # noqa: F811
