@@ -1,9 +1,11 @@
 //! The mapping the server enforces: which cloud resource serves which requirement, and which sizes, regions and
 //! engines each provider offers. The tables live in `offerings`; this module only looks them up.
 
+mod adopt;
 pub mod naming;
 mod offerings;
 
+pub use adopt::planned_from_record;
 pub use offerings::{
     AWS_DEFAULT_IMAGE, DIGITALOCEAN_DEFAULT_IMAGE, DefaultImage, EngineOffering, KindMapping,
     Offering, ProviderResource, Region, Size,

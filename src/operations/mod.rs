@@ -1,12 +1,15 @@
 //! Operations across both clouds on what a project holds: its metrics under one vocabulary (metrics.rs), its
-//! alert rules as stored (alerts.rs) and the incidents they raise (incidents.rs). Creating and deleting alarms
+//! alert rules as stored (alerts.rs), the incidents they raise (incidents.rs), and what runs that no project
+//! manages (discover.rs). Creating and deleting alarms
 //! and remediating reach the clouds through the change workflow (crate::change).
 
 mod alerts;
+mod discover;
 mod incidents;
 mod metrics;
 
 pub use alerts::AlertsReport;
+pub use discover::{DiscoverRequest, Discovery, FoundResource};
 pub use incidents::{IncidentAnswer, IncidentsReport};
 pub use metrics::{MetricReading, MetricsReport, MetricsRequest, ResourceMetrics};
 

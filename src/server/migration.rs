@@ -1,5 +1,6 @@
-//! The migrate group: `plan_migration` (read-only). crate::migration plans the move; this file parses, stores the
-//! target plan (so estimate_cost, generate_terraform and apply_plan take its id) and answers.
+//! The migrate group: `plan_migration` and `discover_resources` (read-only). crate::migration plans the move;
+//! this file parses, stores the target plan (so estimate_cost, generate_terraform and apply_plan take its id)
+//! and answers; crate::operations lists what runs unmanaged.
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
@@ -9,7 +10,8 @@ use serde::Deserialize;
 use super::error::ToolError;
 use super::{Args, RiftServer};
 use crate::migration::{MigrationPlan, MigrationRequest, plan_migration};
-use crate::model::Provider;
+use crate::model::{Provider, ResourceKind};
+use crate::operations::{DiscoverRequest, Discovery};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,20 @@ pub struct PlanMigrationArgs {
     pub to: Provider,
     /// Default: the project's region there.
     pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverResourcesArgs {
+    pub project_id: String,
+    /// The cloud to list, in the project's region there and with its credentials.
+    pub provider: Provider,
+    pub kind: Option<ResourceKind>,
+    /// next_cursor of the page before.
+    pub cursor: Option<String>,
+    /// Default 50.
+    #[schemars(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
 }
 
 #[tool_router(router = migration_router, vis = "pub(super)")]
@@ -52,5 +68,32 @@ impl RiftServer {
             plan_migration(self.state.changes.projects(), &self.state.prices, &request)?;
         self.state.plans.insert(target);
         Ok(Json(answer))
+    }
+
+    #[tool(
+        description = "List what runs in the project's DigitalOcean account or AWS region that no rift project manages (droplets, clusters, load balancers, volumes, VPCs, firewalls, buckets; EC2, RDS, ALBs, EBS, S3, VPCs, security groups, ElastiCache), each with its kind, size and catalog monthly cost, a page at a time. Changes nothing.",
+        annotations(
+            title = "Discover unmanaged resources",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn discover_resources(
+        &self,
+        Parameters(Args(args)): Parameters<Args<DiscoverResourcesArgs>>,
+    ) -> Result<Json<Discovery>, ToolError> {
+        let request = DiscoverRequest {
+            project_id: args.project_id,
+            provider: args.provider,
+            kind: args.kind,
+            cursor: args.cursor,
+            limit: args.limit,
+        };
+        let prices = self.state.prices.current()?;
+        Ok(Json(
+            self.state.operations.discover(request, &prices).await?,
+        ))
     }
 }

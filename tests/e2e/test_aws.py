@@ -236,3 +236,79 @@ async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(se
         everything = json.dumps([project, plan, preview, applied, view, again, fetched, listed, resized, deleted])
         assert SECRET_KEY not in everything
         assert "MasterUserPassword" not in everything
+
+
+async def test_discover_resources_lists_what_no_project_manages_with_its_cost(server: StdioServerParameters) -> None:
+    """An instance and a bucket made outside rift (boto3) are found with their kind, size and catalog cost, a page
+    at a time; a project's own resources are not; bad input says what is valid."""
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=os.environ["RIFT_MOTO_URL"],
+        region_name=REGION,
+        aws_access_key_id="e2e-aws-key",
+        aws_secret_access_key=SECRET_KEY,
+    )
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=os.environ["RIFT_MOTO_URL"],
+        region_name=REGION,
+        aws_access_key_id="e2e-aws-key",
+        aws_secret_access_key=SECRET_KEY,
+    )
+    instance = ec2.run_instances(ImageId="ami-00000000000000000", InstanceType="t3.small", MinCount=1, MaxCount=1)[
+        "Instances"
+    ][0]["InstanceId"]
+    bucket = f"hand-made-{int(time.time() * 1000)}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+
+    name = f"adopt{int(time.time()) % 100000}"
+    async with Client(server, mode="legacy", read_timeout_seconds=120.0) as client:
+        project = await call_ok(
+            client, "create_project", {"name": name, "cloud_providers": ["aws"], "aws_config": {"region": REGION}}
+        )
+        pid = project["id"]
+        plan = await call_ok(
+            client,
+            "plan_deployment",
+            {"name": name, "provider": "aws", "regions": {"aws": REGION},
+             "components": [{"name": "files", "kind": "object_storage", "storage_gb": 10}]},
+        )
+        preview = await call_ok(client, "apply_plan", {"project_id": pid, "plan_id": plan["plan_id"]})
+        await call_ok(
+            client, "apply_plan", {"project_id": pid, "plan_id": plan["plan_id"], "approval_token": preview["approval_token"]}
+        )
+        own = {r["cloud_id"] for r in (await call_ok(client, "list_resources", {"project_id": pid}))["resources"]}
+
+        found = await call_ok(client, "discover_resources", {"project_id": pid, "provider": "aws", "limit": 200})
+        by_id = {r["cloud_id"]: r for r in found["resources"]}
+        server_found = by_id[instance]
+        assert (server_found["kind"], server_found["size"], server_found["state"]) == ("web_server", "t3.small", "running")
+        t3_small = await call_ok(
+            client,
+            "estimate_cost",
+            {"provider": "aws", "regions": {"aws": REGION},
+             "components": [{"name": "w", "kind": "web_server", "size": "t3.small"}]},
+        )
+        # The instance hour and its public IPv4, from the catalog (its root volume is not seen: not priced).
+        priced = {line["catalog_key"].split("/")[2]: line["monthly"] for line in t3_small["lines"]}
+        assert server_found["monthly_cost"] == pytest.approx(priced["ec2"] + priced["ipv4"], abs=0.01), (
+            server_found,
+            priced,
+        )
+        assert by_id[bucket]["kind"] == "object_storage", by_id[bucket]
+        assert not own & set(by_id), "a project's own resources are not for adoption"
+
+        # A page at a time: the cursor resumes after the last one, nothing twice.
+        first = await call_ok(client, "discover_resources", {"project_id": pid, "provider": "aws", "limit": 1})
+        assert len(first["resources"]) == 1 and first["next_cursor"], first
+        second = await call_ok(
+            client, "discover_resources", {"project_id": pid, "provider": "aws", "limit": 1, "cursor": first["next_cursor"]}
+        )
+        assert second["resources"][0]["cloud_id"] != first["resources"][0]["cloud_id"], (first, second)
+        only = await call_ok(client, "discover_resources", {"project_id": pid, "provider": "aws", "kind": "object_storage"})
+        assert {r["kind"] for r in only["resources"]} == {"object_storage"}, only
+
+        wrong_cloud = await call_err(client, "discover_resources", {"project_id": pid, "provider": "digitalocean"})
+        assert "does not use digitalocean" in wrong_cloud and "update_project" in wrong_cloud, wrong_cloud
+        too_many = await call_err(client, "discover_resources", {"project_id": pid, "provider": "aws", "limit": 1000})
+        assert "limit" in too_many and "200" in too_many, too_many

@@ -168,6 +168,10 @@ pub(super) fn database_record(cluster: &Database) -> ResourceRecord {
     if let Some(version) = &cluster.version {
         parts.insert("version".into(), version.clone());
     }
+    parts.insert("nodes".into(), cluster.num_nodes.to_string());
+    if let Some(mib) = cluster.storage_size_mib {
+        parts.insert("storage_gb".into(), (mib / 1024).to_string());
+    }
     ResourceRecord {
         size: Some(cluster.size.clone()),
         state: cluster.status.clone(),

@@ -1,0 +1,195 @@
+//! `discover_resources`: what runs in a project's DigitalOcean account or AWS region that no rift project manages
+//! (the first step of adopting it), each with the mapping's kind, its size and the monthly cost the catalog gives
+//! it. Read-only; a page at a time, the cloud's listing bounded in time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::{Operations, OperationsError};
+use crate::cloud::Owner;
+use crate::model::{Plan, Provider, ResourceKind, ResourceRecord};
+use crate::pricing::Prices;
+
+/// Resources a page holds unless asked otherwise, and at most.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+/// How long the cloud's whole listing may take.
+const LISTING_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct DiscoverRequest {
+    pub project_id: String,
+    pub provider: Provider,
+    pub kind: Option<ResourceKind>,
+    /// `next_cursor` of the page before.
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// One resource no rift project manages.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FoundResource {
+    /// Its name in the cloud (its id when it has none).
+    pub name: String,
+    pub kind: ResourceKind,
+    pub cloud_id: String,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// The cloud's own status word.
+    pub state: String,
+    /// USD per month from rift's catalog; null when the catalog cannot price it (the reason is a warning).
+    pub monthly_cost: Option<f64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Discovery {
+    pub project_id: String,
+    pub provider: Provider,
+    /// The region listed (DigitalOcean firewalls are account-wide and listed with it).
+    pub region: String,
+    pub resources: Vec<FoundResource>,
+    /// Pass it as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Operations {
+    pub async fn discover(
+        &self,
+        request: DiscoverRequest,
+        prices: &Prices,
+    ) -> Result<Discovery, OperationsError> {
+        let project = self.projects.get(&request.project_id)?;
+        let provider = request.provider;
+        let limit = request.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(OperationsError::invalid(
+                "limit",
+                format!("{limit} is out of range: give 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})"),
+            ));
+        }
+        let Some(region) = project.region(provider).map(str::to_string) else {
+            return Err(OperationsError::invalid(
+                "provider",
+                format!(
+                    "project {} does not use {provider} (its clouds: {}); add it with update_project first",
+                    project.id,
+                    project
+                        .cloud_providers
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let cannot_list = |why: String| {
+            OperationsError::Conflict(format!("{provider} {region} could not be listed: {why}"))
+        };
+        let access = crate::engine::access(&project, provider, &region)
+            .map_err(|e| cannot_list(e.to_string()))?;
+        let client = self
+            .clouds
+            .client(&access)
+            .await
+            .map_err(|e| cannot_list(e.to_string()))?;
+        let listed = tokio::time::timeout(LISTING_TIMEOUT, client.list(Owner::Anyone))
+            .await
+            .map_err(|_| cannot_list(format!("no answer within {} s", LISTING_TIMEOUT.as_secs())))?
+            .map_err(|e| cannot_list(e.to_string()))?;
+
+        let managed = self.managed_ids()?;
+        let mut unmanaged: Vec<ResourceRecord> = listed
+            .into_iter()
+            .filter(|r| !r.managed_by_rift() && !managed.contains(&r.cloud_id))
+            .filter(|r| request.kind.is_none_or(|k| k == r.kind))
+            .collect();
+        unmanaged.sort_by(|a, b| cursor_of(a).cmp(&cursor_of(b)));
+        let after: Vec<ResourceRecord> = unmanaged
+            .into_iter()
+            .filter(|r| request.cursor.as_ref().is_none_or(|c| cursor_of(r) > *c))
+            .collect();
+        let next_cursor =
+            (after.len() > limit as usize).then(|| cursor_of(&after[limit as usize - 1]));
+        let page: Vec<ResourceRecord> = after.into_iter().take(limit as usize).collect();
+
+        let mut warnings = Vec::new();
+        let costs = priced(&page, prices, &mut warnings);
+        let resources = page
+            .into_iter()
+            .map(|r| FoundResource {
+                name: if r.name.is_empty() {
+                    r.cloud_id.clone()
+                } else {
+                    r.name.clone()
+                },
+                monthly_cost: costs.get(&r.cloud_id).copied(),
+                kind: r.kind,
+                region: r.region,
+                size: r.size,
+                state: r.state,
+                tags: r.tags,
+                cloud_id: r.cloud_id,
+            })
+            .collect();
+        Ok(Discovery {
+            project_id: project.id,
+            provider,
+            region,
+            resources,
+            next_cursor,
+            warnings,
+        })
+    }
+
+    /// The cloud ids every rift project records (what it created, and what it adopted).
+    fn managed_ids(&self) -> Result<BTreeSet<String>, OperationsError> {
+        let mut ids = BTreeSet::new();
+        for project in self.store.projects()? {
+            for resource in self.store.resources(&project.id)? {
+                ids.extend(resource.cloud_id);
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Where a resource sorts in the listing, and the cursor that resumes after it.
+fn cursor_of(record: &ResourceRecord) -> String {
+    format!("{}/{}", record.kind, record.cloud_id)
+}
+
+/// The page's monthly costs by cloud id, priced as the planned resources they stand for.
+fn priced(
+    page: &[ResourceRecord],
+    prices: &Prices,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, f64> {
+    let mut costs = BTreeMap::new();
+    for record in page {
+        let mut planned = crate::mapping::planned_from_record(record);
+        planned.name = record.cloud_id.clone();
+        let plan = Plan {
+            plan_id: String::new(),
+            name: String::new(),
+            providers: vec![record.provider],
+            resources: vec![planned],
+            warnings: vec![],
+        };
+        match crate::engine::monthly_costs(&plan, prices) {
+            Ok(found) => costs.extend(found),
+            Err(e) => warnings.push(format!(
+                "{} {} is not priced: {e}",
+                record.kind, record.cloud_id
+            )),
+        }
+    }
+    costs
+}
