@@ -111,7 +111,7 @@ impl Operations {
             .filter(|r| !r.managed_by_rift() && !managed.contains(&r.cloud_id))
             .filter(|r| request.kind.is_none_or(|k| k == r.kind))
             .collect();
-        unmanaged.sort_by(|a, b| cursor_of(a).cmp(&cursor_of(b)));
+        unmanaged.sort_by_key(cursor_of);
         let after: Vec<ResourceRecord> = unmanaged
             .into_iter()
             .filter(|r| request.cursor.as_ref().is_none_or(|c| cursor_of(r) > *c))
