@@ -3,6 +3,7 @@
 //! directly), *executed* by the engine in the background and *recorded* (the change's row, the resources' rows,
 //! the activity log). The MCP layer only parses, asks, reports progress and shapes the answer.
 
+mod adopt;
 mod alerts;
 mod error;
 mod propose;
@@ -60,6 +61,10 @@ pub enum Change {
     Remediate {
         incident_id: String,
         remedy: Remedy,
+    },
+    /// Resources no rift project manages, as the cloud listed them, recorded in the project as adopted.
+    Adopt {
+        found: Vec<crate::model::ResourceRecord>,
     },
 }
 
@@ -123,6 +128,8 @@ pub enum Action {
     RemoveAlarm,
     /// A reboot a remediation proposes.
     Reboot,
+    /// A resource rift did not create, recorded in the project.
+    Adopt,
     /// Nothing to do (deleting what is already deleted).
     Unchanged,
 }
@@ -137,6 +144,7 @@ impl Action {
             Action::Alarm => "alarm",
             Action::RemoveAlarm => "remove alarm",
             Action::Reboot => "reboot",
+            Action::Adopt => "adopt",
             Action::Unchanged => "unchanged",
         }
     }
@@ -244,6 +252,9 @@ enum Work {
     },
     Reboot {
         resource: Box<StoredResource>,
+    },
+    Adopt {
+        adoptions: Vec<adopt::Adoption>,
     },
     Nothing {
         message: String,

@@ -41,6 +41,7 @@ impl Changes {
                 incident_id,
                 remedy,
             } => self.draft_remedy(&project, incident_id, *remedy)?,
+            Change::Adopt { found } => self.draft_adopt(&project, found)?,
         };
         let incident = match &request.change {
             Change::Remediate { incident_id, .. } => Some(incident_id.clone()),

@@ -385,6 +385,8 @@ impl Changes {
             (Work::Alert { .. } | Work::RemoveAlert { .. }, _) => ("alert", state.as_str()),
             (Work::Reboot { .. }, ChangeState::Succeeded) => ("reboot", "rebooted"),
             (Work::Reboot { .. }, _) => ("reboot", "failed"),
+            (Work::Adopt { .. }, ChangeState::Succeeded) => ("adopt", "adopted"),
+            (Work::Adopt { .. }, _) => ("adopt", state.as_str()),
             (Work::Nothing { .. }, _) => ("none", "unchanged"),
         };
         if state != ChangeState::Succeeded {
@@ -555,6 +557,7 @@ impl Changes {
                     ),
                 }
             }
+            Work::Adopt { adoptions } => self.run_adopt(project, adoptions).await,
             Work::Nothing { message } => (
                 ChangeState::Succeeded,
                 proposal.lines(),

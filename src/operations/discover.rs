@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Operations, OperationsError};
 use crate::cloud::Owner;
-use crate::model::{Plan, Provider, ResourceKind, ResourceRecord};
+use crate::model::{Plan, Project, Provider, ResourceKind, ResourceRecord};
 use crate::pricing::Prices;
 
 /// Resources a page holds unless asked otherwise, and at most.
@@ -32,16 +32,14 @@ pub struct DiscoverRequest {
 /// One resource no rift project manages.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FoundResource {
-    /// Its name in the cloud (its id when it has none).
     pub name: String,
     pub kind: ResourceKind,
     pub cloud_id: String,
     pub region: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
-    /// The cloud's own status word.
     pub state: String,
-    /// USD per month from rift's catalog; null when the catalog cannot price it (the reason is a warning).
+    /// USD per month (catalog); null: see warnings.
     pub monthly_cost: Option<f64>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
@@ -51,10 +49,9 @@ pub struct FoundResource {
 pub struct Discovery {
     pub project_id: String,
     pub provider: Provider,
-    /// The region listed (DigitalOcean firewalls are account-wide and listed with it).
     pub region: String,
     pub resources: Vec<FoundResource>,
-    /// Pass it as `cursor` for the next page; absent on the last.
+    /// The next page's cursor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     pub warnings: Vec<String>,
@@ -75,40 +72,9 @@ impl Operations {
                 format!("{limit} is out of range: give 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})"),
             ));
         }
-        let Some(region) = project.region(provider).map(str::to_string) else {
-            return Err(OperationsError::invalid(
-                "provider",
-                format!(
-                    "project {} does not use {provider} (its clouds: {}); add it with update_project first",
-                    project.id,
-                    project
-                        .cloud_providers
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        };
-        let cannot_list = |why: String| {
-            OperationsError::Conflict(format!("{provider} {region} could not be listed: {why}"))
-        };
-        let access = crate::engine::access(&project, provider, &region)
-            .map_err(|e| cannot_list(e.to_string()))?;
-        let client = self
-            .clouds
-            .client(&access)
-            .await
-            .map_err(|e| cannot_list(e.to_string()))?;
-        let listed = tokio::time::timeout(LISTING_TIMEOUT, client.list(Owner::Anyone))
-            .await
-            .map_err(|_| cannot_list(format!("no answer within {} s", LISTING_TIMEOUT.as_secs())))?
-            .map_err(|e| cannot_list(e.to_string()))?;
-
-        let managed = self.managed_ids()?;
+        let (region, listed) = self.unmanaged(&project, provider).await?;
         let mut unmanaged: Vec<ResourceRecord> = listed
             .into_iter()
-            .filter(|r| !r.managed_by_rift() && !managed.contains(&r.cloud_id))
             .filter(|r| request.kind.is_none_or(|k| k == r.kind))
             .collect();
         unmanaged.sort_by_key(cursor_of);
@@ -147,6 +113,93 @@ impl Operations {
             next_cursor,
             warnings,
         })
+    }
+
+    /// The project's region on `provider`, and what runs there (DigitalOcean: in the account) that no rift
+    /// project manages.
+    async fn unmanaged(
+        &self,
+        project: &Project,
+        provider: Provider,
+    ) -> Result<(String, Vec<ResourceRecord>), OperationsError> {
+        let Some(region) = project.region(provider).map(str::to_string) else {
+            return Err(OperationsError::invalid(
+                "provider",
+                format!(
+                    "project {} does not use {provider} (its clouds: {}); add it with update_project first",
+                    project.id,
+                    project
+                        .cloud_providers
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let cannot_list = |why: String| {
+            OperationsError::Conflict(format!("{provider} {region} could not be listed: {why}"))
+        };
+        let access = crate::engine::access(project, provider, &region)
+            .map_err(|e| cannot_list(e.to_string()))?;
+        let client = self
+            .clouds
+            .client(&access)
+            .await
+            .map_err(|e| cannot_list(e.to_string()))?;
+        let listed = tokio::time::timeout(LISTING_TIMEOUT, client.list(Owner::Anyone))
+            .await
+            .map_err(|_| cannot_list(format!("no answer within {} s", LISTING_TIMEOUT.as_secs())))?
+            .map_err(|e| cannot_list(e.to_string()))?;
+        let managed = self.managed_ids()?;
+        let unmanaged = listed
+            .into_iter()
+            .filter(|r| !r.managed_by_rift() && !managed.contains(&r.cloud_id))
+            .collect();
+        Ok((region, unmanaged))
+    }
+
+    /// The unmanaged resources with these cloud ids, as the cloud lists them now (for adopt_resources).
+    pub async fn unmanaged_by_id(
+        &self,
+        project_id: &str,
+        provider: Provider,
+        cloud_ids: &[String],
+    ) -> Result<Vec<ResourceRecord>, OperationsError> {
+        let project = self.projects.get(project_id)?;
+        let (region, listed) = self.unmanaged(&project, provider).await?;
+        let mut found = Vec::new();
+        for (i, id) in cloud_ids.iter().enumerate() {
+            match listed.iter().find(|r| r.cloud_id == *id) {
+                Some(record) if !found.iter().any(|f: &ResourceRecord| f.cloud_id == *id) => {
+                    found.push(record.clone())
+                }
+                Some(_) => {
+                    return Err(OperationsError::invalid(
+                        format!("cloud_ids[{i}]"),
+                        format!("{} is named twice", crate::model::quote(id)),
+                    ));
+                }
+                None => {
+                    if let Some((owner, name)) = self.store.owner_of(id)? {
+                        return Err(OperationsError::Conflict(format!(
+                            "cloud_ids[{i}]: {} is already in project {owner} (as {name}); a resource belongs \
+                             to one project",
+                            crate::model::quote(id)
+                        )));
+                    }
+                    return Err(OperationsError::invalid(
+                        format!("cloud_ids[{i}]"),
+                        format!(
+                            "no unmanaged resource {} in {provider} {region} (it may not exist, or a rift project \
+                             holds it): discover_resources lists what can be adopted",
+                            crate::model::quote(id)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The cloud ids every rift project records (what it created, and what it adopted).

@@ -34,6 +34,7 @@ impl RiftServer {
         match group {
             ToolGroup::Provision => Self::provisioning_router(),
             ToolGroup::Operate => Self::alerting_router(),
+            ToolGroup::Migrate => Self::adoption_router(),
             _ => ToolRouter::new(),
         }
     }

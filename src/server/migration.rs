@@ -3,12 +3,16 @@
 //! and answers; crate::operations lists what runs unmanaged.
 
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::{Json, tool, tool_router};
+use rmcp::model::RequestMetaObject;
+use rmcp::{Json, Peer, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::answer::ChangeAnswer;
 use super::error::ToolError;
+use super::provisioning::Call;
 use super::{Args, RiftServer};
+use crate::change::Change;
 use crate::migration::{MigrationPlan, MigrationRequest, plan_migration};
 use crate::model::{Provider, ResourceKind};
 use crate::operations::{DiscoverRequest, Discovery};
@@ -31,7 +35,6 @@ pub struct PlanMigrationArgs {
 #[serde(deny_unknown_fields)]
 pub struct DiscoverResourcesArgs {
     pub project_id: String,
-    /// The cloud to list, in the project's region there and with its credentials.
     pub provider: Provider,
     pub kind: Option<ResourceKind>,
     /// next_cursor of the page before.
@@ -44,7 +47,7 @@ pub struct DiscoverResourcesArgs {
 #[tool_router(router = migration_router, vis = "pub(super)")]
 impl RiftServer {
     #[tool(
-        description = "Plan moving one resource (or a component's tier) of a project to the other cloud: the target (same or next size up, same engine and major version) as a stored plan_id, the project's monthly cost before and after, the link needed while both run, the ordered steps with their downtime, the cut-over and the rollback. Changes nothing.",
+        description = "Plan moving a resource (or a component's tier) to the other cloud: the target as a stored plan_id (same or next size up, same engine and major version), monthly cost before and after, the link while both run, ordered steps with downtime, cut-over and rollback. Changes nothing.",
         annotations(
             title = "Plan a migration",
             read_only_hint = true,
@@ -71,7 +74,7 @@ impl RiftServer {
     }
 
     #[tool(
-        description = "List what runs in the project's DigitalOcean account or AWS region that no rift project manages (droplets, clusters, load balancers, volumes, VPCs, firewalls, buckets; EC2, RDS, ALBs, EBS, S3, VPCs, security groups, ElastiCache), each with its kind, size and catalog monthly cost, a page at a time. Changes nothing.",
+        description = "What runs in the project's account (DigitalOcean) or region (AWS) that no rift project manages, with kind, size and catalog monthly cost; paginated. Changes nothing.",
         annotations(
             title = "Discover unmanaged resources",
             read_only_hint = true,
@@ -95,5 +98,51 @@ impl RiftServer {
         Ok(Json(
             self.state.operations.discover(request, &prices).await?,
         ))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdoptResourcesArgs {
+    pub project_id: String,
+    pub provider: Provider,
+    /// Ids from discover_resources (1–50).
+    #[schemars(length(min = 1, max = 50))]
+    pub cloud_ids: Vec<String>,
+    pub approval_token: Option<String>,
+}
+
+#[tool_router(router = adoption_router, vis = "pub(super)")]
+impl RiftServer {
+    #[tool(
+        description = "Record unmanaged resources (discover_resources ids) in the project as adopted; the cloud is not changed. Preview + approval_token, then execute.",
+        annotations(
+            title = "Adopt resources",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn adopt_resources(
+        &self,
+        Parameters(Args(args)): Parameters<Args<AdoptResourcesArgs>>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
+    ) -> Result<Json<ChangeAnswer>, ToolError> {
+        let call = Call::new(&meta, &peer);
+        let found = self
+            .state
+            .operations
+            .unmanaged_by_id(&args.project_id, args.provider, &args.cloud_ids)
+            .await?;
+        let request = call.request(
+            "adopt_resources",
+            &args.project_id,
+            Change::Adopt { found },
+            &args,
+            args.approval_token.clone(),
+        );
+        self.run(request, call).await
     }
 }

@@ -258,6 +258,54 @@ impl Store {
         Ok(())
     }
 
+    /// A resource rift did not create, recorded in the project as adopted: created, unmanaged, with the planned
+    /// resource it stands for. False when the project already has a resource of that name.
+    pub fn adopt(
+        &self,
+        project_id: &str,
+        planned: &PlannedResource,
+        record: &ResourceRecord,
+    ) -> Result<bool, StoreError> {
+        let body = json(record, "resource record")?;
+        let plan = json(planned, "planned resource")?;
+        let inserted = self.with(|c| {
+            let at = now();
+            c.execute(
+                "INSERT INTO resources (project_id, name, kind, provider, region, state, cloud_id, planned, record,
+                                        monthly_cost, managed, intended_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'created', ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                 ON CONFLICT (project_id, name) DO NOTHING",
+                &args![
+                    project_id,
+                    &planned.name,
+                    record.kind.as_str(),
+                    record.provider.as_str(),
+                    &record.region,
+                    &record.cloud_id,
+                    &plan,
+                    &body,
+                    record.monthly_cost,
+                    false,
+                    at
+                ],
+            )
+        })?;
+        Ok(inserted == 1)
+    }
+
+    /// The project (and the name there) that holds a live resource with this cloud id, if any.
+    pub fn owner_of(&self, cloud_id: &str) -> Result<Option<(String, String)>, StoreError> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT project_id, name FROM resources
+                 WHERE cloud_id = ?1 AND state IN ('intended', 'created') LIMIT 1",
+                &args![cloud_id],
+            )?
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .transpose()
+        })
+    }
+
     /// A tagged resource found in the cloud that the store did not know (or knew only as intended).
     pub fn record_discovered(
         &self,

@@ -312,3 +312,22 @@ async def test_discover_resources_lists_what_no_project_manages_with_its_cost(se
         assert "does not use digitalocean" in wrong_cloud and "update_project" in wrong_cloud, wrong_cloud
         too_many = await call_err(client, "discover_resources", {"project_id": pid, "provider": "aws", "limit": 1000})
         assert "limit" in too_many and "200" in too_many, too_many
+
+        # Adopting the instance: previewed with its cost, approved once, then priced in the project and no
+        # longer for adoption; a second adoption names the owner; deleting it needs the policy's permission.
+        adopt = {"project_id": pid, "provider": "aws", "cloud_ids": [instance]}
+        preview = await call_ok(client, "adopt_resources", adopt)
+        assert preview["status"] == "preview", preview
+        assert preview["monthly_cost_delta"] == pytest.approx(server_found["monthly_cost"], abs=0.01), preview
+        done = await call_ok(client, "adopt_resources", {**adopt, "approval_token": preview["approval_token"]})
+        assert done["status"] == "executed", done
+        listed = await call_ok(client, "list_resources", {"project_id": pid})
+        adopted = next(r for r in listed["resources"] if r["cloud_id"] == instance)
+        assert (adopted["kind"], adopted["state"]) == ("web_server", "created"), adopted
+        assert adopted["monthly_cost"] == pytest.approx(server_found["monthly_cost"], abs=0.01), adopted
+        after = await call_ok(client, "discover_resources", {"project_id": pid, "provider": "aws", "limit": 200})
+        assert instance not in {r["cloud_id"] for r in after["resources"]}, after
+        twice = await call_err(client, "adopt_resources", adopt)
+        assert f"already in project {pid}" in twice and instance in twice, twice
+        delete = await call_err(client, "delete_resource", {"project_id": pid, "name": adopted["name"]})
+        assert "unmanaged" in delete or "not created by rift" in delete, delete
