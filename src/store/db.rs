@@ -121,6 +121,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX incidents_by_project ON incidents(project_id, opened_at);",
 ];
 
+/// How long a statement waits for another process's write (a first open waits out another's migration): long
+/// enough for a loaded machine, short enough that a stuck process is reported.
+pub(super) const BUSY_WAIT: Duration = Duration::from_secs(15);
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -374,7 +378,7 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+    conn.busy_timeout(BUSY_WAIT).map_err(err)?;
     // The first statement that reads the file: a non-database fails here with NOTADB.
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;

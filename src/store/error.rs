@@ -11,8 +11,8 @@ pub enum StoreError {
     )]
     Corrupt { path: PathBuf, detail: String },
     #[error(
-        "the state file {path} is locked by another process (waited 5 s); stop the other rift or use another \
-         --state"
+        "the state file {path} is locked by another process (waited {} s); stop the other rift or use another \
+         --state", super::db::BUSY_WAIT.as_secs()
     )]
     Locked { path: PathBuf },
     #[error(

@@ -13,6 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -67,16 +68,20 @@ def plan_request(name: str) -> dict:
     }
 
 
-def seed_cpu(instance_id: str, values: list[float]) -> None:
-    """CPUUtilization points a minute apart ending now, as EC2 would publish them."""
-    cloudwatch = boto3.client(
-        "cloudwatch",
+def moto_client(service: str, region: str = REGION) -> Any:
+    """A boto3 client for moto, with the keys the spawned rift uses."""
+    return boto3.client(
+        service,
         endpoint_url=os.environ["RIFT_MOTO_URL"],
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id="e2e-aws-key",
         aws_secret_access_key=SECRET_KEY,
     )
-    seed_cloudwatch(cloudwatch, "AWS/EC2", "CPUUtilization", ("InstanceId", instance_id), values)
+
+
+def seed_cpu(instance_id: str, values: list[float]) -> None:
+    """CPUUtilization points a minute apart ending now, as EC2 would publish them."""
+    seed_cloudwatch(moto_client("cloudwatch"), "AWS/EC2", "CPUUtilization", ("InstanceId", instance_id), values)
 
 
 EXPECTED_KINDS = {"network", "firewall", "web_server", "load_balancer", "database", "object_storage"}
@@ -241,20 +246,7 @@ async def test_an_aws_plan_is_previewed_approved_applied_and_shown_with_costs(se
 async def test_discover_resources_lists_what_no_project_manages_with_its_cost(server: StdioServerParameters) -> None:
     """An instance and a bucket made outside rift (boto3) are found with their kind, size and catalog cost, a page
     at a time; a project's own resources are not; bad input says what is valid."""
-    ec2 = boto3.client(
-        "ec2",
-        endpoint_url=os.environ["RIFT_MOTO_URL"],
-        region_name=REGION,
-        aws_access_key_id="e2e-aws-key",
-        aws_secret_access_key=SECRET_KEY,
-    )
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=os.environ["RIFT_MOTO_URL"],
-        region_name=REGION,
-        aws_access_key_id="e2e-aws-key",
-        aws_secret_access_key=SECRET_KEY,
-    )
+    ec2, s3 = moto_client("ec2"), moto_client("s3")
     instance = ec2.run_instances(ImageId="ami-00000000000000000", InstanceType="t3.small", MinCount=1, MaxCount=1)[
         "Instances"
     ][0]["InstanceId"]

@@ -9,17 +9,15 @@ Skipped when moto is not running, unless RIFT_REQUIRE_EMULATORS=1.
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import anyio
 
-import boto3
 import pytest
 from mcp import Client, StdioServerParameters
 
 from _support import approved, call_ok
-from test_aws import SECRET_KEY, server  # noqa: F401  (the fixture)
+from test_aws import moto_client, server  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.anyio
 
@@ -28,13 +26,7 @@ REGION = "eu-central-1"
 
 
 def cloudwatch():
-    return boto3.client(
-        "cloudwatch",
-        endpoint_url=os.environ["RIFT_MOTO_URL"],
-        region_name=REGION,
-        aws_access_key_id="e2e-aws-key",
-        aws_secret_access_key=SECRET_KEY,
-    )
+    return moto_client("cloudwatch", REGION)
 
 
 async def test_an_alarm_opens_an_incident_that_a_reboot_remediates(server: StdioServerParameters) -> None:  # noqa: F811
