@@ -241,7 +241,8 @@ impl Changes {
                     .collect();
                 Err(ChangeError::Conflict(format!(
                     "project {project_id} is being changed by {}; one change runs per project at a time: wait \
-                     for it to finish (get_change), then call again with the same approval token",
+                     for it to finish (get_change), then call again (the approval token was not spent; if that \
+                     change altered what this one would do, preview again for a new one)",
                     if running.is_empty() {
                         "another change of this rift process".to_string()
                     } else {
