@@ -9,13 +9,18 @@ use crate::model::{
 
 use super::{offering, provider_resource, sizes};
 
-/// The planned resource a found one stands for, named `name` (its cloud name, or its id when it has none).
-pub fn planned_from_record(record: &ResourceRecord) -> PlannedResource {
-    let name = if record.name.is_empty() {
+/// What rift calls a found resource: its name in the cloud, or its id when it has none.
+pub fn adopted_name(record: &ResourceRecord) -> String {
+    if record.name.is_empty() {
         record.cloud_id.clone()
     } else {
         record.name.clone()
-    };
+    }
+}
+
+/// The planned resource a found one stands for, named by [`adopted_name`].
+pub fn planned_from_record(record: &ResourceRecord) -> PlannedResource {
+    let name = adopted_name(record);
     let size = sizes(record.provider, record.kind)
         .iter()
         .find(|s| Some(s.slug) == record.size.as_deref());

@@ -5,7 +5,7 @@ mod adopt;
 pub mod naming;
 mod offerings;
 
-pub use adopt::planned_from_record;
+pub use adopt::{adopted_name, planned_from_record};
 pub use offerings::{
     AWS_DEFAULT_IMAGE, DIGITALOCEAN_DEFAULT_IMAGE, DefaultImage, EngineOffering, KindMapping,
     Offering, ProviderResource, Region, Size,

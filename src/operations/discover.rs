@@ -91,11 +91,7 @@ impl Operations {
         let resources = page
             .into_iter()
             .map(|r| FoundResource {
-                name: if r.name.is_empty() {
-                    r.cloud_id.clone()
-                } else {
-                    r.name.clone()
-                },
+                name: crate::mapping::adopted_name(&r),
                 monthly_cost: costs.get(&r.cloud_id).copied(),
                 kind: r.kind,
                 region: r.region,
