@@ -379,6 +379,23 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
     conn.busy_timeout(BUSY_WAIT).map_err(err)?;
+    // Processes opening a new file at once can deadlock on its locks while it leaves rollback mode for WAL;
+    // SQLite then answers one of them "busy" at once, without waiting: that one starts over.
+    let started = std::time::Instant::now();
+    loop {
+        match prepare(&mut conn, path) {
+            Err(StoreError::Locked { .. }) if started.elapsed() < BUSY_WAIT => {
+                let jitter = u64::from(std::process::id() % 50);
+                std::thread::sleep(Duration::from_millis(20 + jitter));
+            }
+            prepared => return prepared.map(|()| conn),
+        }
+    }
+}
+
+/// The connection's settings and the schema brought up to date.
+fn prepare(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |e: rusqlite::Error| StoreError::from_sqlite(path, e);
     // The first statement that reads the file: a non-database fails here with NOTADB.
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;
@@ -386,8 +403,7 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
-    migrate(&mut conn, path)?;
-    Ok(conn)
+    migrate(conn, path)
 }
 
 /// The store's directory, owner-only where rift creates it.
