@@ -53,18 +53,8 @@ impl Changes {
                     project.id, planned.name, record.cloud_id
                 )));
             }
-            let plan = crate::model::Plan {
-                plan_id: String::new(),
-                name: String::new(),
-                providers: vec![planned.provider],
-                resources: vec![planned.clone()],
-                warnings: vec![],
-            };
-            let cost = crate::engine::monthly_costs(&plan, &prices)?
-                .get(&planned.name)
-                .copied()
-                .and_then(Micros::from_dollars)
-                .unwrap_or_default();
+            let cost =
+                Micros::from_dollars(crate::engine::priced(&planned, &prices)?).unwrap_or_default();
             adoptions.push(Adoption {
                 record: record.clone(),
                 planned,

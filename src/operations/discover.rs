@@ -2,7 +2,7 @@
 //! (the first step of adopting it), each with the mapping's kind, its size and the monthly cost the catalog gives
 //! it. Read-only; a page at a time, the cloud's listing bounded in time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Operations, OperationsError};
 use crate::cloud::Owner;
-use crate::model::{Plan, Project, Provider, ResourceKind, ResourceRecord};
+use crate::model::{Project, Provider, ResourceKind, ResourceRecord};
 use crate::pricing::Prices;
 
 /// Resources a page holds unless asked otherwise, and at most.
@@ -147,7 +147,7 @@ impl Operations {
             .await
             .map_err(|_| cannot_list(format!("no answer within {} s", LISTING_TIMEOUT.as_secs())))?
             .map_err(|e| cannot_list(e.to_string()))?;
-        let managed = self.managed_ids()?;
+        let managed = self.store.recorded_cloud_ids()?;
         let unmanaged = listed
             .into_iter()
             .filter(|r| !r.managed_by_rift() && !managed.contains(&r.cloud_id))
@@ -197,17 +197,6 @@ impl Operations {
         }
         Ok(found)
     }
-
-    /// The cloud ids every rift project records (what it created, and what it adopted).
-    fn managed_ids(&self) -> Result<BTreeSet<String>, OperationsError> {
-        let mut ids = BTreeSet::new();
-        for project in self.store.projects()? {
-            for resource in self.store.resources(&project.id)? {
-                ids.extend(resource.cloud_id);
-            }
-        }
-        Ok(ids)
-    }
 }
 
 /// Where a resource sorts in the listing, and the cursor that resumes after it.
@@ -223,17 +212,10 @@ fn priced(
 ) -> BTreeMap<String, f64> {
     let mut costs = BTreeMap::new();
     for record in page {
-        let mut planned = crate::mapping::planned_from_record(record);
-        planned.name = record.cloud_id.clone();
-        let plan = Plan {
-            plan_id: String::new(),
-            name: String::new(),
-            providers: vec![record.provider],
-            resources: vec![planned],
-            warnings: vec![],
-        };
-        match crate::engine::monthly_costs(&plan, prices) {
-            Ok(found) => costs.extend(found),
+        match crate::engine::priced(&crate::mapping::planned_from_record(record), prices) {
+            Ok(cost) => {
+                costs.insert(record.cloud_id.clone(), cost);
+            }
             Err(e) => warnings.push(format!(
                 "{} {} is not priced: {e}",
                 record.kind, record.cloud_id

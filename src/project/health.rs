@@ -78,6 +78,12 @@ impl Projects {
         }
     }
 
+    /// The project's unresolved incidents, as last gathered (no cloud is asked).
+    pub fn open_incidents(&self, id: &str) -> Result<Vec<Incident>, ProjectError> {
+        let project = self.get(id)?;
+        Ok(self.store.incidents(&project.id, false, INCIDENTS_READ)?)
+    }
+
     /// The project's health per cloud, and its unresolved incidents.
     pub fn health(&self, id: &str) -> Result<(Vec<CloudHealth>, Vec<Incident>), ProjectError> {
         let project = self.get(id)?;

@@ -272,8 +272,8 @@ async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Respo
         Ok(diagram) => diagram.svg(),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, None, &e.to_string()),
     };
-    let incidents = match state.changes.projects().health(&view.project.id) {
-        Ok((_, incidents)) => incidents,
+    let incidents = match state.changes.projects().open_incidents(&view.project.id) {
+        Ok(incidents) => incidents,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, None, &e.to_string()),
     };
     let p = &view.project;

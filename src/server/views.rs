@@ -238,7 +238,7 @@ pub(super) fn project_diagram(state: &super::AppState, id: &str) -> Result<Diagr
     let projects = state.changes.projects();
     let in_project = |e: crate::project::ProjectError| ToolError::new(format!("project_id: {e}"));
     let resources = projects.resources(id, None).map_err(in_project)?;
-    let (_, incidents) = projects.health(id).map_err(in_project)?;
+    let incidents = projects.open_incidents(id).map_err(in_project)?;
     Ok(Diagram::of_project(id, &resources, &incidents))
 }
 

@@ -293,6 +293,19 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Every cloud id any project records, whatever its state (what rift created, and what it adopted).
+    pub fn recorded_cloud_ids(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        self.with(|c| {
+            c.query(
+                "SELECT cloud_id FROM resources WHERE cloud_id IS NOT NULL",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
+        })
+    }
+
     /// The project (and the name there) that holds a live resource with this cloud id, if any.
     pub fn owner_of(&self, cloud_id: &str) -> Result<Option<(String, String)>, StoreError> {
         self.with(|c| {
